@@ -1,0 +1,38 @@
+"""attnpool: attention pooling over time for multi-node time series.
+
+``from attnpool import AttentionPool``: ``feat [..., T, C]`` -> ``[..., C]``, exactly the spec's module.
+Heavy parts (training, data sets, plots) are imported lazily so ``import attnpool`` stays light.
+"""
+
+from .pooling import (
+    AttentionPool,
+    GatedAttentionPool,
+    LastPool,
+    MaxPool,
+    MeanPool,
+    MultiHeadAttentionPool,
+    TemporalPool,
+    make_pool,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttentionPool",
+    "GatedAttentionPool",
+    "LastPool",
+    "MaxPool",
+    "MeanPool",
+    "MultiHeadAttentionPool",
+    "SpatioTemporalNet",
+    "TemporalPool",
+    "make_pool",
+]
+
+
+def __getattr__(name):
+    if name == "SpatioTemporalNet":
+        from .models import SpatioTemporalNet
+
+        return SpatioTemporalNet
+    raise AttributeError(f"module 'attnpool' has no attribute {name!r}")
