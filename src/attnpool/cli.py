@@ -31,13 +31,165 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
 
-    demo = sub.add_parser("demo", help="the spec's walkthrough and the main job on an embedded default")
+    demo = sub.add_parser("demo", help="the spec's walkthrough, then the main job: train attention vs mean pooling")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--walkthrough-only", action="store_true", help="only replay the spec's walkthrough")
-    demo.add_argument("--threads", type=int, default=None, help="torch threads (default: 2)")
-    demo.add_argument("--out", default=None, help="run directory for the demo's training (default: a temp dir)")
+    _add_threads(demo)
+    demo.add_argument("--out", default=None, help="directory for the demo's runs (default: runs/demo)")
     demo.set_defaults(func=_cmd_demo)
+
+    train = sub.add_parser("train", help="train a model on DATA and write a run directory")
+    train.add_argument("data", nargs="?", default=None,
+                       help="a .npz or .csv file, uea:<Name>, or synthetic:peaks (default: the --config's data)")
+    train.add_argument("--out", required=True, help="run directory to create (config, checkpoints, logs, metrics)")
+    train.add_argument("--config", default=None, help="a config.json/.yaml (e.g. an earlier run's); flags override it")
+    train.add_argument("--overwrite", action="store_true", help="allow --out to hold an earlier run")
+    _add_train_options(train)
+    train.set_defaults(func=_cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="metrics of a finished run (its val/test splits, or all of DATA)")
+    evaluate.add_argument("run", help="run directory written by 'attnpool train'")
+    evaluate.add_argument("data", nargs="?", default=None, help="data to evaluate on (default: the run's own splits)")
+    _add_threads(evaluate)
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    predict = sub.add_parser("predict", help="predictions and each node's step of maximum attention, as CSV")
+    predict.add_argument("run", help="run directory written by 'attnpool train'")
+    predict.add_argument("data", help="data to predict on")
+    predict.add_argument("--out", required=True, help="CSV file to write")
+    _add_threads(predict)
+    predict.set_defaults(func=_cmd_predict)
     return parser
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: 2, or $ATTNPOOL_THREADS); set it: on small machines the default "
+                             "fights any other busy process")
+
+
+# Flags that override TrainConfig fields; None means "not given" (keep the config's value).
+_TRAIN_FLAGS = [
+    ("--task", str, "classify | regress | forecast (default: inferred from the data)"),
+    ("--pool", str, "attention | mean | max | last | gated | multihead (default: attention)"),
+    ("--encoder", str, "linear | tcn | gru (default: tcn)"),
+    ("--mixer", str, "none | graph | attention (default: none)"),
+    ("--channels", int, "C, the encoder's width (default: 32)"),
+    ("--epochs", int, "maximum epochs (default: 60)"),
+    ("--batch-size", int, "batch size (default: 32)"),
+    ("--lr", float, "learning rate (default: 3e-3)"),
+    ("--weight-decay", float, "AdamW weight decay (default: 1e-4)"),
+    ("--dropout", float, "dropout (default: 0.1)"),
+    ("--patience", int, "early-stopping patience in epochs (default: 15)"),
+    ("--seed", int, "random seed (default: 0)"),
+    ("--window", int, "CSV: steps per window T (default: 30)"),
+    ("--horizon", int, "CSV: steps to forecast H (default: 1)"),
+    ("--nodes", str, "UEA: channels per node ('2' = 2 nodes) or groups ('0,1,2|3,4,5'); default: one node per channel"),
+    ("--accelerator", str, "Lightning accelerator (default: cpu)"),
+    ("--devices", str, "Lightning devices (default: 1)"),
+    ("--strategy", str, "Lightning strategy, e.g. ddp (default: auto)"),
+]
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    for flag, kind, text in _TRAIN_FLAGS:
+        parser.add_argument(flag, type=kind, default=None, help=text)
+    parser.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra option for the data reader, e.g. samples=600 (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_threads(parser)
+
+
+def config_from_args(args):
+    """TrainConfig from defaults < --config file < flags given on the command line."""
+    from .train import TrainConfig
+
+    cfg = TrainConfig.load(args.config) if getattr(args, "config", None) else TrainConfig()
+    if getattr(args, "data", None):
+        cfg.data = args.data
+    elif not getattr(args, "config", None):
+        raise UserError("DATA is required (a .npz/.csv file, uea:<Name> or synthetic:peaks) unless --config gives it")
+    for flag, _, _ in _TRAIN_FLAGS:
+        name = flag.lstrip("-").replace("-", "_")
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(cfg, name, value)
+    for item in getattr(args, "data_option", []) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--data-option must be KEY=VALUE, got {item!r}")
+        cfg.data_options[key] = _parse_value(value)
+    if getattr(args, "threads", None) is not None:
+        cfg.threads = args.threads
+    if getattr(args, "no_progress", False):
+        cfg.progress = False
+    _check_config(cfg)
+    return cfg
+
+
+def _check_config(cfg) -> None:
+    from .models import ENCODERS, MIXERS, TASKS
+    from .pooling import POOLS
+
+    for name, value, known in (("--pool", cfg.pool, POOLS), ("--encoder", cfg.encoder, ENCODERS),
+                               ("--mixer", cfg.mixer, MIXERS)):
+        if value not in known:
+            raise UserError(f"{name} must be one of {', '.join(known)}, got {value!r}")
+    if cfg.task is not None and cfg.task not in TASKS:
+        raise UserError(f"--task must be one of {', '.join(TASKS)}, got {cfg.task!r}")
+    for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size), ("--channels", cfg.channels),
+                        ("--window", cfg.window), ("--horizon", cfg.horizon), ("--threads", cfg.threads)):
+        if value < 1:
+            raise UserError(f"{name} must be >= 1, got {value}")
+    if not cfg.lr > 0:
+        raise UserError(f"--lr must be > 0, got {cfg.lr}")
+
+
+def _parse_value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _cmd_train(args) -> int:
+    cfg = config_from_args(args)
+    set_threads(cfg.threads)
+    from .train import fit
+
+    result = fit(cfg, args.out, overwrite=args.overwrite)
+    if result.model is not None:
+        print(f"data: {result.data.summary()}")
+        _print_metrics(result.metrics)
+        print(f"run directory: {result.run_dir}")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    set_threads(args.threads)
+    from .train import evaluate_run
+
+    metrics = evaluate_run(args.run, args.data)
+    _print_metrics(metrics)
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    set_threads(args.threads)
+    from .train import predict_run
+
+    path = predict_run(args.run, args.data, args.out)
+    print(f"predictions written to {path}")
+    return 0
+
+
+def _print_metrics(metrics: dict) -> None:
+    for split in ("val", "test", "all"):
+        if split in metrics:
+            values = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics[split].items())
+            print(f"{split:5s} {values}")
 
 
 def _cmd_demo(args) -> int:
@@ -45,6 +197,11 @@ def _cmd_demo(args) -> int:
     from .walkthrough import walkthrough
 
     walkthrough(seed=args.seed)
+    if args.walkthrough_only:
+        return 0
+    from .demo import main_job
+
+    main_job(out=args.out, seed=args.seed, threads=args.threads or 2)
     return 0
 
 
@@ -56,13 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"attnpool: error: {err}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as err:
+    except (ValueError, TypeError, FileNotFoundError, KeyError, ImportError) as err:
         # Errors raised by our own checks carry a message written for the user.
-        print(f"attnpool: error: {err}", file=sys.stderr)
+        if os.environ.get("ATTNPOOL_DEBUG"):
+            raise
+        print(f"attnpool: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("attnpool: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 if __name__ == "__main__":

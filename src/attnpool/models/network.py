@@ -1,0 +1,159 @@
+"""SpatioTemporalNet: per-node temporal encoder -> temporal pooling -> node mixer -> task head."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..pooling import make_pool
+from .encoders import make_encoder
+from .heads import TASKS, NodeHead, SampleHead
+from .mixers import make_mixer
+
+
+class SpatioTemporalNet(nn.Module):
+    """A model for multi-node time series built around temporal attention pooling.
+
+    ``x [B, N, T, F]`` -> encoder (shared over nodes) ``[B*N, T, C]`` -> pooling ``[B*N, C]`` (+ weights
+    ``[B*N, T]``) -> ``[B, N, C]`` -> mixer ``[B, N, C]`` -> head.
+
+    Inputs are standardised inside the model with per-node, per-feature statistics held as buffers
+    (:meth:`fit_normalization`, from the training split), so a checkpoint predicts from raw data and
+    regression/forecast outputs come back in the data's own units.
+
+    Args:
+        n_nodes: N.
+        n_features: F, features per node and step.
+        task: ``classify`` | ``regress`` | ``forecast``.
+        out_features: classes (classify), D (regress) or H, the horizon (forecast).
+        encoder: ``linear`` | ``tcn`` | ``gru`` (default: ``tcn``).
+        pool: any name :func:`attnpool.make_pool` knows (default: ``attention``).
+        mixer: ``none`` | ``graph`` | ``attention`` (default: ``none``).
+        channels: C (default: 32, as in the spec).
+        per_node: regress only: one D-vector per node ``[B, N, D]`` instead of per sample ``[B, D]``.
+        adjacency: ``[N, N]`` for the graph mixer (None = learned).
+        target_feature: forecast only: which feature of each node is forecast (default: 0).
+        dropout: dropout in encoder, mixer and head (default: 0.1).
+        pool_kwargs: extra arguments for the pooling (e.g. ``{"heads": 4}``).
+
+    Returns (forward): ``(prediction, weights)``; prediction is ``[B, n_classes]`` logits, ``[B, D]``/``[B, N, D]``
+    or ``[B, N, H]``; weights ``[B, N, T]`` are the temporal pooling weights (multi-head: averaged over heads).
+    """
+
+    def __init__(
+        self,
+        n_nodes: int,
+        n_features: int,
+        task: str,
+        out_features: int,
+        *,
+        encoder: str = "tcn",
+        pool: str = "attention",
+        mixer: str = "none",
+        channels: int = 32,
+        per_node: bool = False,
+        adjacency=None,
+        target_feature: int = 0,
+        dropout: float = 0.1,
+        pool_kwargs: dict | None = None,
+    ):
+        super().__init__()
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+        for name, value in (("n_nodes", n_nodes), ("n_features", n_features), ("out_features", out_features),
+                            ("channels", channels)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if task == "forecast" and not 0 <= target_feature < n_features:
+            raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
+        self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
+        self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
+        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout)
+        self.pool = make_pool(pool, channels, **(pool_kwargs or {}))
+        self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout)
+        if task == "classify" or (task == "regress" and not per_node):
+            self.head = SampleHead(n_nodes, channels, out_features, dropout=dropout)
+        else:
+            self.head = NodeHead(channels, out_features)
+        # Normalisation buffers (identity until fit_normalization): x per node and feature, y per output.
+        self.register_buffer("x_mean", torch.zeros(n_nodes, n_features))
+        self.register_buffer("x_std", torch.ones(n_nodes, n_features))
+        y_shape = ((n_nodes, out_features) if per_node else (out_features,)) if task == "regress" else ()
+        self.register_buffer("y_mean", torch.zeros(y_shape))
+        self.register_buffer("y_std", torch.ones(y_shape))
+
+    @torch.no_grad()
+    def fit_normalization(self, x: Tensor, mask: Tensor | None = None, y: Tensor | None = None) -> None:
+        """Set the input (and regression target) statistics from training data.
+
+        Args:
+            x: ``[S, N, T, F]`` training inputs. mask: ``[S, N, T]``. y: regress targets ``[S, ...]``.
+        """
+        x = torch.as_tensor(x, dtype=torch.float64)
+        valid = torch.ones(x.shape[:-1], dtype=torch.bool) if mask is None else torch.as_tensor(mask)
+        w = valid.unsqueeze(-1).to(x.dtype)  # [S, N, T, 1]
+        x = torch.where(valid.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype))
+        count = w.sum(dim=(0, 2)).clamp_min(1.0)  # [N, 1]
+        mean = (x * w).sum(dim=(0, 2)) / count  # [N, F]
+        var = (((x - mean[None, :, None]) ** 2) * w).sum(dim=(0, 2)) / count
+        std = var.sqrt()
+        self.x_mean.copy_(mean)
+        self.x_std.copy_(torch.where(std > 1e-8, std, torch.ones_like(std)))
+        if self.task == "regress" and y is not None:
+            y = torch.as_tensor(y, dtype=torch.float64)
+            # Statistics per output column (and node, for per-node targets), over samples.
+            if y.shape[1:] != self.y_mean.shape:
+                raise ValueError(f"y must have shape [S, {', '.join(map(str, self.y_mean.shape))}] for this model, "
+                                 f"got {list(y.shape)}")
+            mean_y, std_y = y.mean(0), y.std(0, unbiased=False)
+            self.y_mean.copy_(mean_y)
+            self.y_std.copy_(torch.where(std_y > 1e-8, std_y, torch.ones_like(std_y)))
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``x [B, N, T, F]``, ``mask [B, N, T]`` (bool, True = valid) -> ``(prediction, weights [B, N, T])``."""
+        _check_input(x, mask, self.n_nodes, self.n_features)
+        batch, nodes, steps, features = x.shape
+        if mask is not None:
+            x = x.masked_fill(~mask.unsqueeze(-1), 0.0)  # NaN/inf at padded steps never enter
+        xn = (x - self.x_mean[:, None, :]) / self.x_std[:, None, :]
+        if mask is not None:
+            xn = xn.masked_fill(~mask.unsqueeze(-1), 0.0)
+        flat_mask = None if mask is None else mask.reshape(batch * nodes, steps)
+        h = self.encoder(xn.reshape(batch * nodes, steps, features), flat_mask)  # [B*N, T, C]
+        z, weights = self.pool(h, mask=flat_mask, return_weights=True)  # [B*N, C], [B*N, T] (or [B*N, T, k])
+        if weights.dim() == 3:
+            weights = weights.mean(-1)
+        z = z.reshape(batch, nodes, -1)  # [B, N, C]
+        node_mask = None if mask is None else mask.any(-1)  # [B, N]
+        z = self.mixer(z, node_mask)
+        out = self.head(z)
+        if self.task == "regress":
+            out = out * self.y_std + self.y_mean
+        elif self.task == "forecast":
+            # Forecast the change from the last observed value, in the target's own scale.
+            target = self.target_feature
+            last = _last_valid(x[..., target], mask)  # [B, N]
+            out = last.unsqueeze(-1) + out * self.x_std[:, target].unsqueeze(-1)
+        return out, weights.reshape(batch, nodes, steps)
+
+
+def _last_valid(values: Tensor, mask: Tensor | None) -> Tensor:
+    """``values [B, N, T]`` at the last valid step of each row -> ``[B, N]`` (0 where no step is valid)."""
+    if mask is None:
+        return values[..., -1]
+    position = torch.arange(1, values.shape[-1] + 1, device=values.device)
+    last = (mask * position).argmax(-1, keepdim=True)  # index of the last valid step
+    picked = values.gather(-1, last).squeeze(-1)
+    return torch.where(mask.any(-1), picked, torch.zeros_like(picked))
+
+
+def _check_input(x: Tensor, mask: Tensor | None, n_nodes: int, n_features: int) -> None:
+    if not isinstance(x, Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"x must have shape [B, N, T, F], got {shape}")
+    if x.shape[1] != n_nodes or x.shape[3] != n_features:
+        raise ValueError(f"x must have shape [B, {n_nodes}, T, {n_features}] (N={n_nodes} nodes, F={n_features} "
+                         f"features), got {tuple(x.shape)}")
+    if mask is not None and (mask.dtype != torch.bool or mask.shape != x.shape[:-1]):
+        raise ValueError(f"mask must be bool with shape {tuple(x.shape[:-1])} ([B, N, T]), got {mask.dtype} "
+                         f"{tuple(mask.shape)}")
