@@ -1,17 +1,118 @@
-"""Pick an implementation of attention pooling by device, dtype and size."""
+"""Pick an implementation of attention pooling by device, dtype and size, and run it.
+
+Implementations (all equal to :meth:`attnpool.AttentionPool.reference` within rounding; tests/kernels):
+
+* ``"reference"``: the readable eager code (the oracle). Chosen for tiny inputs, where the per-call overhead
+  of a custom autograd Function costs more than it saves, and whenever torch.compile is tracing.
+* ``"fused"``: :mod:`.fused`, a custom autograd Function over cache-sized blocks of whole rows (any device).
+* ``"chunked"``: :mod:`.chunked`, online softmax over time chunks; memory beyond the input grows with the
+  chunk, not with T. Chosen when one row no longer fits a block.
+* ``"triton"``: :mod:`.triton_pool`, one pass over ``feat`` per direction on CUDA (optional ``triton`` extra).
+"""
 
 from __future__ import annotations
 
+import functools
+
+import torch
 from torch import Tensor, nn
+
+from .chunked import DEFAULT_CHUNK_STEPS, chunked_attention_pool
+from .fused import DEFAULT_BLOCK_STEPS, fused_attention_pool
+
+#: Below this many steps (N * T) on CPU the reference's fewer Python-level calls win (measured, see
+#: benchmarks/results/pooling_speed.md).
+MIN_FUSED_STEPS = 2048
+
+IMPLEMENTATIONS = ("reference", "fused", "chunked", "triton")
 
 
 def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> str:
-    """Name of the implementation to use for this input (``"reference"`` until a kernel applies)."""
-    return "reference"
+    """Name of the implementation for this input: ``"reference"``, ``"fused"``, ``"chunked"`` or ``"triton"``.
+
+    Args:
+        feat: ``[..., T, C]``.
+        mask: ``[..., T]`` bool or None.
+        attention: the scoring MLP ``Sequential(Linear(C, H), ReLU(), Linear(H, 1))``.
+    """
+    if _is_compiling() or not _params_match(feat, attention):
+        return "reference"
+    steps = feat.shape[-2]
+    total = feat.numel() // max(feat.shape[-1], 1)
+    if feat.is_cuda:
+        return "triton" if triton_available() else "fused"
+    if total < MIN_FUSED_STEPS:
+        return "reference"
+    if steps > DEFAULT_BLOCK_STEPS:
+        return "chunked"
+    return "fused"
 
 
 def attention_pool_kernel(
     impl: str, feat: Tensor, attention: nn.Sequential, mask: Tensor | None, temperature: float
 ) -> tuple[Tensor, Tensor]:
-    """Run attention pooling with kernel ``impl``: ``(pooled [..., C], weights [..., T])``."""
-    raise NotImplementedError(f"impl={impl!r} is not available yet; use impl='reference'")
+    """Run attention pooling with kernel ``impl``.
+
+    Args:
+        impl: ``"fused"``, ``"chunked"`` or ``"triton"`` (``"reference"`` belongs to the module itself).
+        feat: ``[..., T, C]`` floating tensor, any number of leading axes.
+        attention: ``Sequential(Linear(C, H), ReLU(), Linear(H, 1))`` with parameters of ``feat``'s dtype.
+        mask: ``[..., T]`` bool (True = valid step) or None.
+        temperature: positive; scores are divided by it before the softmax.
+
+    Returns:
+        ``(pooled [..., C], weights [..., T])``.
+    """
+    if impl not in ("fused", "chunked", "triton"):
+        raise ValueError(f"impl must be one of ('fused', 'chunked', 'triton'), got {impl!r}")
+    first, second = attention[0], attention[2]
+    if not _params_match(feat, attention):
+        raise TypeError(
+            f"impl={impl!r} needs the attention MLP's parameters on feat's dtype and device "
+            f"({feat.dtype}, {feat.device}), got ({first.weight.dtype}, {first.weight.device})"
+        )
+    *lead, steps, channels = feat.shape
+    # [..., T, C] -> [N, T, C]; reshape copies only if the leading axes cannot be merged.
+    x = feat.reshape(-1, steps, channels)
+    if not x.is_contiguous():
+        x = x.contiguous()
+    m = mask.reshape(-1, steps) if mask is not None else None
+    params = (first.weight, first.bias, second.weight, second.bias)
+    if impl == "fused":
+        pooled, weights = fused_attention_pool(x, m, *params, temperature)
+    elif impl == "chunked":
+        pooled, weights = chunked_attention_pool(x, m, *params, temperature)
+    else:
+        from .triton_pool import triton_attention_pool  # lazy: triton is an optional extra
+
+        pooled, weights = triton_attention_pool(x, m, *params, temperature)
+    return pooled.reshape(*lead, channels), weights.reshape(*lead, steps)
+
+
+@functools.lru_cache(maxsize=1)
+def triton_available() -> bool:
+    """True when ``triton`` imports (the ``triton`` extra is installed)."""
+    try:
+        import triton  # noqa: F401
+    except Exception:  # ImportError, or a broken install raising anything at import
+        return False
+    return True
+
+
+def _params_match(feat: Tensor, attention: nn.Sequential) -> bool:
+    if len(attention) != 3 or not isinstance(attention[0], nn.Linear) or not isinstance(attention[2], nn.Linear):
+        return False
+    if not isinstance(attention[1], nn.ReLU) or attention[0].bias is None or attention[2].bias is None:
+        return False
+    w = attention[0].weight
+    return w.dtype == feat.dtype and w.device == feat.device
+
+
+def _is_compiling() -> bool:
+    try:
+        return torch.compiler.is_compiling()
+    except AttributeError:  # older torch
+        return False
+
+
+__all__ = ["choose_impl", "attention_pool_kernel", "triton_available", "IMPLEMENTATIONS", "DEFAULT_CHUNK_STEPS"]
