@@ -231,9 +231,7 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def _grey_bad_cmap():
     from matplotlib import colormaps
 
-    cmap = colormaps["viridis"].copy()
-    cmap.set_bad("0.82")
-    return cmap
+    return colormaps["viridis"].with_extremes(bad="0.82")
 
 
 def _save(fig, path) -> Path:

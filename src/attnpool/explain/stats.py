@@ -78,7 +78,7 @@ def pointing_game(weights, window_start, window_width, valid=None) -> dict:
         ``{"pointing_accuracy": float, "attention_mass": float, "evaluated": int}``; the two means are NaN
         when nothing was evaluated.
     """
-    w = _as_weights("weights", weights, min_ndim=3)
+    w = _as_weights("weights", weights, min_ndim=1)
     if w.ndim != 3:
         raise ValueError(f"weights must be [S, N, T], got shape {tuple(w.shape)}")
     _check_finite_nonnegative("weights", w)
@@ -253,7 +253,7 @@ def choose_samples(y_true, y_pred, per_class: int = 2, largest_errors: int | Non
 
 
 def _iter_weight_rows(weights, sample_ids, node_names, mask):
-    w = _as_weights("weights", weights, min_ndim=3)
+    w = _as_weights("weights", weights, min_ndim=1)
     if w.ndim != 3:
         raise ValueError(f"weights must be [S, N, T], got shape {tuple(w.shape)}")
     if mask is not None:
