@@ -1,0 +1,21 @@
+"""Data sets for attnpool: one call, ``load_data(source)``, for NPZ, wide CSV, UEA/UCR (aeon) and synthetic sets.
+
+``load_data`` returns a :class:`TimeSeriesSet` (x ``[S, N, T, F]``, mask ``[S, N, T]``, y, splits, baseline...);
+``make_loader`` wraps one split in a plain torch ``DataLoader``. Every problem with the input raises
+:class:`DataError` (a ``ValueError``) with a one-line message. User guide: docs/data.md.
+"""
+
+from .dataset import DataError, TimeSeriesSet
+from .load import load_data, prepare
+
+
+def __getattr__(name):
+    # torch is imported only when a loader is asked for.
+    if name in ("make_loader", "SplitDataset"):
+        from . import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module 'attnpool.data' has no attribute {name!r}")
+
+
+__all__ = ["DataError", "SplitDataset", "TimeSeriesSet", "load_data", "make_loader", "prepare"]
