@@ -116,9 +116,12 @@ def test_pointing_game_valid_restricts_and_width_broadcasts():
     assert result["evaluated"] == 3
     assert result["pointing_accuracy"] == pytest.approx(2 / 3)
     assert result["attention_mass"] == pytest.approx((0.8 + 0.4 + 1.0) / 3)
-    # A wider window turns the near miss of [1, 2] into a hit; window clipped at T.
+    # The window is clipped at T: start 5, width 3 covers step 5 only, so argmax 4 stays a miss, mass 0.1.
     wide = pointing_game(weights, start, 3, valid=np.array([[False, False, False], [False, False, True]]))
-    assert wide["pointing_accuracy"] == 0.0  # start 5, width 3 -> steps 5..7, argmax 4 still outside
+    assert wide["pointing_accuracy"] == 0.0 and wide["attention_mass"] == pytest.approx(0.1)
+    # An earlier window start turns the near miss into a hit.
+    moved = pointing_game(weights, np.array([[-1, -1, -1], [-1, -1, 4]]), 2)
+    assert moved["pointing_accuracy"] == 1.0 and moved["attention_mass"] == pytest.approx(1.0)
     shifted = pointing_game(weights, np.array([[0], [3]]), 3)  # one window per sample, broadcast over nodes
     assert shifted["evaluated"] == 6
 
