@@ -1,0 +1,208 @@
+"""Wide CSV reader for forecasting: a time column and one column per node (or per node and feature).
+
+Layout (see docs/data.md)::
+
+    time,      a,   b,   c            one feature per node: the column name is the node
+    2024-01-01,1.0, 2.5, 0.3
+
+    time,      a:load, a:temp, b:load, b:temp     several: ``node:feature``; feature order is the
+    ...                                           order of first appearance; the first is the target
+
+The time column is the one named ``time``, ``date``, ``timestamp`` or ``datetime`` (any case), or the
+``time_column`` option, else the first column. Rows must be in time order. An empty cell (or ``NA``, ``NaN``,
+``null``) is missing: the node's step is masked in x, and a window whose target has a missing value is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+
+from .dataset import DataError, TimeSeriesSet
+from .splits import chronological_split
+
+TIME_NAMES = ("time", "date", "timestamp", "datetime")
+MISSING = ("", "na", "nan", "null", "none", "n/a")
+
+
+def read_csv(
+    path: str, *, task, window, horizon, nodes, fracs, seed=None, time_column=None, delimiter=",", **options
+) -> TimeSeriesSet:
+    """Read a wide CSV into sliding windows: x ``[S, N, T, F]``, y ``[S, N, H]`` (forecast).
+
+    Args:
+        path: the ``.csv`` file.
+        task: None or ``"forecast"``.
+        window: steps T per input window.
+        horizon: steps H to forecast after each window.
+        nodes: must be None (columns name the nodes).
+        fracs: (train, val, test) fractions of the windows, taken chronologically; ``horizon - 1`` windows
+            are dropped at each boundary so that no target step belongs to two parts.
+        time_column: name of the time column (default: see the module docstring).
+        delimiter: cell separator (default: ``","``).
+
+    Returns:
+        A raw set; window ``s`` covers rows ``s .. s+T-1`` and targets rows ``s+T .. s+T+H-1``.
+        ``meta["time"]`` holds the time of each window's first target row.
+    """
+    if options:
+        raise DataError(f"{path}: unknown option(s) for a CSV file: {', '.join(sorted(options))}")
+    if task not in (None, "forecast"):
+        raise DataError(f"{path}: a wide CSV is a forecast task, got task {task!r}")
+    if nodes is not None:
+        raise DataError(f"{path}: nodes= groups UEA channels; in a CSV the column names give the nodes")
+    for name, value in (("window", window), ("horizon", horizon)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DataError(f"{path}: {name} must be a positive int, got {value!r}")
+
+    header, rows = _read_rows(path, delimiter)
+    t_col = _time_column(header, time_column, path)
+    node_names, feature_names, columns = _layout(header, t_col, path)
+    times, values = _parse(rows, header, t_col, columns, path)  # values [L, N, F], NaN = missing
+    _check_order(times, [line for line, _ in rows], header[t_col], path)
+
+    L, T, H = values.shape[0], int(window), int(horizon)
+    if L < T + H:
+        raise DataError(f"{path}: too few rows: {L} rows, need at least window + horizon = {T + H} (more for a split)")
+    W = L - T - H + 1
+    steps = np.arange(W)[:, None] + np.arange(T)[None, :]  # [W, T]
+    x = np.moveaxis(values[steps], 1, 2)  # [W, T, N, F] -> [W, N, T, F]
+    valid = ~np.isnan(values).any(axis=-1)  # [L, N]: a node's step is valid when all its features are
+    mask = np.moveaxis(valid[steps], 1, 2)  # [W, N, T]
+    targets = np.arange(W)[:, None] + T + np.arange(H)[None, :]  # [W, H]
+    y = np.moveaxis(values[targets][..., 0], 1, 2)  # [W, H, N] -> [W, N, H]
+
+    splits = chronological_split(W, fracs, gap=H - 1)
+    keep = np.isfinite(y).all(axis=(1, 2))
+    used = np.zeros(W, dtype=bool)
+    for part in splits.values():
+        used[part] = True
+    keep &= used
+    new_index = np.cumsum(keep) - 1
+    splits = {name: new_index[part[keep[part]]].astype(np.int64) for name, part in splits.items()}
+    window_ids = np.flatnonzero(keep)
+
+    return TimeSeriesSet(
+        x=x[keep],
+        y=y[keep],
+        task="forecast",
+        mask=mask[keep],
+        node_names=node_names,
+        feature_names=feature_names,
+        splits=splits,
+        meta={
+            "source": path,
+            "time_column": header[t_col],
+            "time": np.asarray(times, dtype=str)[window_ids + T],
+            "window_start_row": window_ids.astype(np.int64),
+            "dropped_windows": int(W - keep.sum()),
+            "target_feature": feature_names[0],
+        },
+    )
+
+
+def _read_rows(path: str, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    if not os.path.exists(path):
+        raise DataError(f"{path}: file not found")
+    if os.path.isdir(path):
+        raise DataError(f"{path}: is a directory, expected a .csv file")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not a UTF-8 text file ({err.reason} at byte {err.start})") from None
+    except csv.Error as err:
+        raise DataError(f"{path}: malformed CSV ({err})") from None
+    if not lines:
+        raise DataError(f"{path}: file is empty")
+    header = [name.strip() for name in lines[0][1]]
+    if len(header) < 2:
+        raise DataError(f"{path}: need a time column and at least one node column, got header {header}")
+    if any(not name for name in header):
+        raise DataError(f"{path}: header has an empty column name at column {header.index('') + 1}")
+    dup = sorted({n for n in header if header.count(n) > 1})
+    if dup:
+        raise DataError(f"{path}: duplicate column names {dup}")
+    return header, lines[1:]
+
+
+def _time_column(header: list[str], time_column, path: str) -> int:
+    if time_column is not None:
+        if time_column not in header:
+            raise DataError(f"{path}: time_column {time_column!r} is not a column; columns: {header}")
+        return header.index(time_column)
+    for i, name in enumerate(header):
+        if name.lower() in TIME_NAMES:
+            return i
+    return 0
+
+
+def _layout(header: list[str], t_col: int, path: str):
+    """Node names, feature names, and for each (node, feature) its column index: ``columns [N][F]``."""
+    features: dict[str, dict[str, int]] = {}
+    for i, name in enumerate(header):
+        if i == t_col:
+            continue
+        node, _, feature = name.rpartition(":") if ":" in name else (name, "", "value")
+        if not node or not feature:
+            raise DataError(f"{path}: column {name!r} must be 'node' or 'node:feature'")
+        features.setdefault(node, {})[feature] = i
+    node_names = list(features)
+    feature_names = list(features[node_names[0]])
+    for node in node_names[1:]:
+        if list(features[node]) != feature_names:
+            raise DataError(
+                f"{path}: node {node!r} has features {list(features[node])} but node {node_names[0]!r} has "
+                f"{feature_names}; every node needs the same features in the same order"
+            )
+    columns = [[features[node][f] for f in feature_names] for node in node_names]
+    return node_names, feature_names, columns
+
+
+def _parse(rows, header, t_col, columns, path):
+    width = len(header)
+    flat = [c for node in columns for c in node]
+    N, F = len(columns), len(columns[0])
+    values = np.empty((len(rows), N * F), dtype=np.float64)
+    times = []
+    for r, (line, row) in enumerate(rows):
+        if len(row) != width:
+            raise DataError(f"{path}: line {line} has {len(row)} cells, the header has {width}")
+        times.append(row[t_col].strip())
+        for k, c in enumerate(flat):
+            cell = row[c].strip()
+            if cell.lower() in MISSING:
+                values[r, k] = np.nan
+                continue
+            try:
+                v = float(cell)
+            except ValueError:
+                raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not a number") from None
+            if not np.isfinite(v):
+                raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not finite")
+            values[r, k] = v
+    return times, values.reshape(len(rows), N, F)
+
+
+def _check_order(times: list[str], lines: list[int], name: str, path: str) -> None:
+    """Refuse rows out of time order when the time column parses as numbers or ISO dates."""
+    if len(times) < 2:
+        return
+    parsed = None
+    try:
+        parsed = np.array([float(t) for t in times])
+    except ValueError:
+        try:
+            parsed = np.array(times, dtype="datetime64[ns]").astype(np.int64)
+        except ValueError:
+            return  # free-form time labels: the file's order is the time order
+    back = np.flatnonzero(np.diff(parsed) <= 0)
+    if back.size:
+        i = int(back[0])
+        raise DataError(
+            f"{path}: rows must be in increasing time order; {name} goes from {times[i]!r} to {times[i + 1]!r} "
+            f"(line {lines[i + 1]})"
+        )
