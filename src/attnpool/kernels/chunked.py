@@ -20,7 +20,7 @@ from ._blocks import GradAccumulator, Params, backward_block, masked_block, scor
 from .fused import _delta
 
 #: Steps per chunk (per block): features and hidden layer of one chunk stay in cache.
-DEFAULT_CHUNK_STEPS = 8192
+DEFAULT_CHUNK_STEPS = 16384
 
 
 def chunked_attention_pool(

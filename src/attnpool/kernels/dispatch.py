@@ -17,8 +17,10 @@ import functools
 import torch
 from torch import Tensor, nn
 
-from .chunked import DEFAULT_CHUNK_STEPS, chunked_attention_pool
-from .fused import DEFAULT_BLOCK_STEPS, fused_attention_pool
+from . import chunked as _chunked
+from . import fused as _fused
+from .chunked import chunked_attention_pool
+from .fused import fused_attention_pool
 
 #: Below this many steps (N * T) on CPU the reference's fewer Python-level calls win (measured, see
 #: benchmarks/results/pooling_speed.md).
@@ -43,7 +45,7 @@ def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> 
         return "triton" if triton_available() else "fused"
     if total < MIN_FUSED_STEPS:
         return "reference"
-    if steps > DEFAULT_BLOCK_STEPS:
+    if steps > _fused.DEFAULT_BLOCK_STEPS:
         return "chunked"
     return "fused"
 
@@ -79,9 +81,10 @@ def attention_pool_kernel(
     m = mask.reshape(-1, steps) if mask is not None else None
     params = (first.weight, first.bias, second.weight, second.bias)
     if impl == "fused":
-        pooled, weights = fused_attention_pool(x, m, *params, temperature)
+        # Block sizes are read at call time, so tests can shrink them to exercise many blocks.
+        pooled, weights = fused_attention_pool(x, m, *params, temperature, _fused.DEFAULT_BLOCK_STEPS)
     elif impl == "chunked":
-        pooled, weights = chunked_attention_pool(x, m, *params, temperature)
+        pooled, weights = chunked_attention_pool(x, m, *params, temperature, _chunked.DEFAULT_CHUNK_STEPS)
     else:
         from .triton_pool import triton_attention_pool  # lazy: triton is an optional extra
 
@@ -115,4 +118,4 @@ def _is_compiling() -> bool:
         return False
 
 
-__all__ = ["choose_impl", "attention_pool_kernel", "triton_available", "IMPLEMENTATIONS", "DEFAULT_CHUNK_STEPS"]
+__all__ = ["choose_impl", "attention_pool_kernel", "triton_available", "IMPLEMENTATIONS"]

@@ -23,7 +23,7 @@ from torch.autograd.function import once_differentiable
 from ._blocks import GradAccumulator, Params, backward_block, masked_block, scores_block, softmax_rows_
 
 #: Steps per block: the block's features (steps * C) and hidden layer (steps * H) stay in the CPU's cache.
-DEFAULT_BLOCK_STEPS = 8192
+DEFAULT_BLOCK_STEPS = 16384
 
 
 def fused_attention_pool(

@@ -1,0 +1,64 @@
+"""The dispatcher picks an implementation by device, dtype and size; 'auto' pooling equals the reference."""
+
+import pytest
+import torch
+
+from attnpool import AttentionPool
+from attnpool.kernels import attention_pool_kernel, choose_impl
+from attnpool.kernels import fused as fused_mod
+
+from .helpers import assert_matches, make_case, run
+
+
+def _choice(shape, dtype=torch.float32):
+    pool = AttentionPool(shape[-1]).to(dtype)
+    return choose_impl(torch.empty(shape, dtype=dtype), None, pool.attention)
+
+
+def test_tiny_inputs_stay_on_the_reference():
+    assert _choice((14, 30, 32)) == "reference"
+
+
+def test_cpu_picks_fused_for_many_rows_and_chunked_for_long_rows():
+    assert _choice((4096, 30, 32)) == "fused"
+    assert _choice((2, 4, 30, 32)) == "reference"
+    assert _choice((256, 4096, 32)) == "fused"
+    assert _choice((2, fused_mod.DEFAULT_BLOCK_STEPS + 1, 32)) == "chunked"
+    assert _choice((4096, 30, 32), torch.float64) == "fused"
+
+
+def test_parameters_of_another_dtype_fall_back_to_the_reference():
+    pool = AttentionPool(32)  # float32 parameters
+    assert choose_impl(torch.empty(4096, 30, 32, dtype=torch.float64), None, pool.attention) == "reference"
+
+
+def test_forced_kernel_with_mismatched_dtype_says_what_is_wrong():
+    pool = AttentionPool(8)
+    with pytest.raises(TypeError, match="dtype"):
+        attention_pool_kernel("fused", torch.randn(2, 3, 8, dtype=torch.float64), pool.attention, None, 1.0)
+    with pytest.raises(ValueError, match="impl"):
+        attention_pool_kernel("nope", torch.randn(2, 3, 8), pool.attention, None, 1.0)
+
+
+def test_auto_matches_reference_where_it_picks_fused():
+    pool, feat, mask = make_case((80, 30, 16), mask_kind="empty")
+    assert choose_impl(feat, mask, pool.attention) == "fused"
+    assert_matches(run(pool, feat, mask, "auto"), run(pool, feat, mask, "reference"), rtol=1e-5)
+
+
+def test_dropout_in_training_uses_the_reference():
+    pool = AttentionPool(8, dropout=0.5, impl="fused").train()
+    torch.manual_seed(0)
+    out = pool(torch.randn(3, 10, 8))
+    torch.manual_seed(0)
+    ref = pool.reference(torch.randn(3, 10, 8))[0]
+    torch.testing.assert_close(out, ref)
+
+
+def test_auto_compiles_fullgraph_through_the_reference():
+    torch._dynamo.reset()
+    pool = AttentionPool(16)
+    feat = torch.randn(200, 30, 16)
+    assert choose_impl(feat, None, pool.attention) == "fused"
+    compiled = torch.compile(pool, fullgraph=True, backend="eager")
+    torch.testing.assert_close(compiled(feat), pool(feat), rtol=1e-5, atol=1e-6)
