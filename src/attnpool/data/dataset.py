@@ -106,7 +106,7 @@ class TimeSeriesSet:
         """Map targets (or predictions) in standardized units back to the original units.
 
         Args:
-            y: numpy array or torch tensor ``[B, ...]`` shaped like ``self.y[:B]``.
+            y: numpy array or torch tensor ``[B, ...]`` shaped like ``self.y[:B]``, or one sample ``self.y[i]``.
 
         Returns:
             ``y * target_std + target_mean`` (same type as ``y``), or ``y`` unchanged when y was not
@@ -114,13 +114,16 @@ class TimeSeriesSet:
         """
         if self.target_mean is None or self.target_std is None:
             return y
+        mean, std = self.target_mean, self.target_std
+        if y.ndim == mean.ndim - 1:  # one sample without its batch axis
+            mean, std = mean[0], std[0]
         if hasattr(y, "detach"):  # a torch tensor; avoid importing torch for numpy callers
             import torch
 
-            mean = torch.as_tensor(self.target_mean, dtype=y.dtype, device=y.device)
-            std = torch.as_tensor(self.target_std, dtype=y.dtype, device=y.device)
+            mean = torch.as_tensor(mean, dtype=y.dtype, device=y.device)
+            std = torch.as_tensor(std, dtype=y.dtype, device=y.device)
             return y * std + mean
-        return np.asarray(y) * self.target_std + self.target_mean
+        return np.asarray(y) * std + mean
 
     def subset(self, idx) -> TimeSeriesSet:
         """The samples ``idx`` (int indices or a bool mask over S), in that order.

@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from .dataset import DataError, TimeSeriesSet
-from .splits import chronological_split
+from .splits import check_nonempty, chronological_split
 
 TIME_NAMES = ("time", "date", "timestamp", "datetime")
 MISSING = ("", "na", "nan", "null", "none", "n/a")
@@ -75,6 +75,7 @@ def read_csv(
     y = np.moveaxis(values[targets][..., 0], 1, 2)  # [W, H, N] -> [W, N, H]
 
     splits = chronological_split(W, fracs, gap=H - 1)
+    check_nonempty(splits, fracs, W, f"{path} ({L} rows, window {T}, horizon {H}: {W} windows)")
     keep = np.isfinite(y).all(axis=(1, 2))
     used = np.zeros(W, dtype=bool)
     for part in splits.values():

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from attnpool.data import DataError, load_data
+
+
+def test_shapes_and_defaults():
+    ds = load_data("synthetic:peaks", samples=300)
+    assert ds.x.shape == (300, 7, 30, 1) and ds.task == "classify" and ds.n_classes == 7
+    assert ds.meta["peak_start"].shape == (300, 7) and ds.meta["peak_start"].dtype == np.int64
+    assert ds.meta["peak_width"] == 2
+    np.testing.assert_array_equal(ds.meta["label_node"], ds.y)
+
+
+def test_default_size_is_1200():
+    assert len(load_data("synthetic:peaks", standardize=False)) == 1200
+
+
+def test_deterministic_per_seed():
+    a = load_data("synthetic:peaks", samples=100, seed=3)
+    b = load_data("synthetic:peaks", samples=100, seed=3)
+    c = load_data("synthetic:peaks", samples=100, seed=4)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    np.testing.assert_array_equal(a.meta["peak_start"], b.meta["peak_start"])
+    assert not np.array_equal(a.x, c.x)
+
+
+def test_peaks_sit_where_meta_says():
+    # Without noise and distractors the series is exactly the peaks: check positions, width and sign.
+    ds = load_data("synthetic:peaks", samples=50, noise=0.0, distractors=0, standardize=False, peak_width=3)
+    x = ds.x[..., 0]
+    start, sign = ds.meta["peak_start"], ds.meta["peak_sign"]
+    for s in range(50):
+        for n in range(7):
+            on = np.flatnonzero(x[s, n] != 0)
+            np.testing.assert_array_equal(on, np.arange(start[s, n], start[s, n] + 3))
+            assert np.sign(x[s, n, on[0]]) == sign[s, n]
+        assert np.flatnonzero(sign[s] > 0).tolist() == [ds.y[s]]
+
+
+def test_series_mean_says_little_about_the_label():
+    # The label node's mean is barely above the others: guessing by the largest mean is far from perfect.
+    ds = load_data("synthetic:peaks", standardize=False)
+    guess = ds.x[..., 0].mean(axis=-1).argmax(axis=-1)
+    assert (guess == ds.y).mean() < 0.6
+    # while the largest value (what attention can find) nearly always sits on the label node
+    assert (ds.x[..., 0].max(axis=-1).argmax(axis=-1) == ds.y).mean() > 0.9
+
+
+def test_nodes_option_and_bad_options():
+    assert load_data("synthetic:peaks", nodes=4, samples=80).x.shape[1] == 4
+    with pytest.raises(DataError, match="unknown option\\(s\\) colour"):
+        load_data("synthetic:peaks", colour=1)
+    with pytest.raises(DataError, match="unknown synthetic set 'waves'"):
+        load_data("synthetic:waves")
+    with pytest.raises(DataError, match="samples must be an int >= 1"):
+        load_data("synthetic:peaks", samples=0)
