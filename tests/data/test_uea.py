@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+pytest.importorskip("aeon")
+
+from attnpool.data import DataError, load_data  # noqa: E402
+from attnpool.data.uea import parse_nodes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def motions():
+    return load_data("uea:BasicMotions")
+
+
+def test_basic_motions_keeps_aeon_train_test(motions):
+    from aeon.datasets import load_classification
+
+    X_test, y_test = load_classification("BasicMotions", split="test")
+    assert motions.x.shape == (80, 6, 100, 1) and motions.n_classes == 4
+    # aeon's test part is our test part, untouched; val is carved out of aeon's train part, stratified.
+    np.testing.assert_array_equal(motions.splits["test"], np.arange(40, 80))
+    assert len(motions.splits["train"]) + len(motions.splits["val"]) == 40
+    assert set(motions.y[motions.splits["val"]].tolist()) == {0, 1, 2, 3}
+    raw = motions.x[40:, :, :, 0] * motions.x_std[None, :, None, 0] + motions.x_mean[None, :, None, 0]
+    np.testing.assert_allclose(raw, X_test, rtol=1e-4, atol=1e-4)
+    assert [motions.class_names[i] for i in motions.y[40:]] == list(y_test)
+    assert motions.node_names[0] == "accelerometer_x"
+
+
+def test_stats_from_train_part_only(motions):
+    raw = load_data("uea:BasicMotions", standardize=False)
+    train = raw.x[motions.splits["train"]]
+    np.testing.assert_allclose(motions.x_mean, train.mean(axis=(0, 2)), rtol=1e-4)
+    np.testing.assert_allclose(motions.x_std, train.std(axis=(0, 2)), rtol=1e-4)
+
+
+def test_basic_motions_as_two_sensors():
+    ds = load_data("uea:BasicMotions", nodes=2)
+    assert ds.x.shape == (80, 2, 100, 3)
+    assert ds.node_names == ["accelerometer", "gyroscope"] and ds.feature_names == ["x", "y", "z"]
+    same = load_data("uea:BasicMotions", nodes="0,1,2|3,4,5")
+    np.testing.assert_array_equal(ds.x, same.x)
+    swapped = load_data("uea:BasicMotions", nodes="3,4,5|0,1,2", standardize=False)
+    flat = load_data("uea:BasicMotions", standardize=False)
+    np.testing.assert_array_equal(swapped.x[:, 0, :, 1], flat.x[:, 4, :, 0])
+
+
+def test_japanese_vowels_padded_with_masks_never_truncated():
+    from aeon.datasets import load_classification
+
+    ds = load_data("uea:JapaneseVowels")
+    X_train, _ = load_classification("JapaneseVowels", split="train")
+    X_test, _ = load_classification("JapaneseVowels", split="test")
+    lengths = np.array([s.shape[1] for s in list(X_train) + list(X_test)])
+    assert ds.x.shape == (640, 12, lengths.max(), 1) and ds.mask is not None
+    np.testing.assert_array_equal(ds.mask.sum(axis=-1), np.repeat(lengths[:, None], 12, axis=1))
+    np.testing.assert_array_equal(ds.meta["lengths"], lengths)
+    assert (ds.x[~ds.mask] == 0).all()
+    # The last valid step of the longest sample is there, not cut.
+    i = int(lengths.argmax())
+    series = (list(X_train) + list(X_test))[i]
+    got = ds.x[i, :, :, 0] * ds.x_std[:, :1] + ds.x_mean[:, :1]
+    np.testing.assert_allclose(got[:, -1], series[:, -1], rtol=1e-4, atol=1e-4)
+
+
+def test_univariate_and_regression_sets():
+    arrow = load_data("uea:ArrowHead")
+    assert arrow.x.shape[1:] == (1, 251, 1) and arrow.task == "classify"
+    covid = load_data("uea:Covid3Month")
+    assert covid.task == "regress" and covid.y.shape == (201, 1) and covid.target_mean is not None
+
+
+@pytest.mark.parametrize(
+    "source, kwargs, message",
+    [
+        ("uea:NoSuchSet", {}, "uea:NoSuchSet: cannot load 'NoSuchSet' through aeon (unknown name)"),
+        ("uea:", {}, "give a set name"),
+        ("uea:BasicMotions", {"nodes": 4}, "nodes=4 must divide the 6 channels into equal groups"),
+        ("uea:BasicMotions", {"nodes": "0,1|2"}, "must give every node the same number of channels"),
+        ("uea:BasicMotions", {"nodes": "0,9"}, "names channels outside [0, 6)"),
+        ("uea:BasicMotions", {"task": "forecast"}, "UEA sets are classify (or regress) tasks"),
+    ],
+)
+def test_bad_uea_requests(source, kwargs, message):
+    with pytest.raises(DataError) as err:
+        load_data(source, **kwargs)
+    assert message in str(err.value)
+
+
+def test_missing_aeon_gives_install_hint(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "aeon.datasets", None)  # makes the import fail
+    with pytest.raises(DataError, match=r"needs aeon: pip install attnpool\[data\]"):
+        load_data("uea:BasicMotions")
+
+
+def test_parse_nodes():
+    assert parse_nodes(None, 3, "s") == [[0], [1], [2]]
+    assert parse_nodes(3, 6, "s") == [[0, 1], [2, 3], [4, 5]]
+    assert parse_nodes("2", 4, "s") == [[0, 1], [2, 3]]
+    assert parse_nodes("1,0|3,2", 4, "s") == [[1, 0], [3, 2]]
