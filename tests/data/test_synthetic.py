@@ -27,25 +27,29 @@ def test_deterministic_per_seed():
 
 
 def test_peaks_sit_where_meta_says():
-    # Without noise and distractors the series is exactly the peaks: check positions, width and sign.
+    # Without noise and distractors a node's series is its peak on a flat line: check position, width, sign.
     ds = load_data("synthetic:peaks", samples=50, noise=0.0, distractors=0, standardize=False, peak_width=3)
     x = ds.x[..., 0]
     start, sign = ds.meta["peak_start"], ds.meta["peak_sign"]
     for s in range(50):
         for n in range(7):
-            on = np.flatnonzero(x[s, n] != 0)
+            flat = np.median(x[s, n])
+            on = np.flatnonzero(np.abs(x[s, n] - flat) > 1e-4)
             np.testing.assert_array_equal(on, np.arange(start[s, n], start[s, n] + 3))
-            assert np.sign(x[s, n, on[0]]) == sign[s, n]
+            assert np.sign(x[s, n, on[0]] - flat) == sign[s, n]
         assert np.flatnonzero(sign[s] > 0).tolist() == [ds.y[s]]
 
 
-def test_series_mean_says_little_about_the_label():
-    # The label node's mean is barely above the others: guessing by the largest mean is far from perfect.
+def test_series_mean_says_nothing_about_the_label():
     ds = load_data("synthetic:peaks", standardize=False)
-    guess = ds.x[..., 0].mean(axis=-1).argmax(axis=-1)
-    assert (guess == ds.y).mean() < 0.6
-    # while the largest value (what attention can find) nearly always sits on the label node
-    assert (ds.x[..., 0].max(axis=-1).argmax(axis=-1) == ds.y).mean() > 0.9
+    x = ds.x[..., 0]
+    np.testing.assert_allclose(x.mean(axis=-1), 0.0, atol=1e-5)  # every node's series is centred
+    # A fixed threshold cannot separate peaks from distractors (each node has its own random gain) ...
+    thresholded = max((np.maximum(x - t, 0).mean(-1).argmax(-1) == ds.y).mean() for t in (1.0, 1.5, 2.0, 2.5))
+    assert thresholded < 0.75
+    # ... while the sign of each node's most extreme step (what attention can find) points to the label node.
+    extreme = np.take_along_axis(x, np.abs(x).argmax(-1)[..., None], -1)[..., 0] / np.abs(x).max(-1)
+    assert (extreme.argmax(-1) == ds.y).mean() > 0.9
 
 
 def test_nodes_option_and_bad_options():

@@ -15,7 +15,7 @@ import numpy as np
 from .dataset import DataError, TimeSeriesSet
 
 DEFAULTS = dict(samples=1200, steps=30, peak_width=2, amplitude=(2.2, 3.2), distractors=2,
-                distractor_amplitude=(0.5, 1.5), distractor_width=(1.5, 3.0), noise=0.3)
+                distractor_amplitude=(0.5, 1.5), distractor_width=(1.5, 3.0), noise=0.3, gain=(0.5, 2.0))
 
 
 def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, horizon=None, **options) -> TimeSeriesSet:
@@ -29,7 +29,8 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
         **options: ``samples`` (default: 1200), ``steps`` T (default: 30), ``peak_width`` (default: 2),
             ``amplitude`` peak height range (default: (2.2, 3.2)), ``distractors`` broad bumps per node
             (default: 2), ``distractor_amplitude`` (default: (0.5, 1.5)), ``distractor_width`` Gaussian sigma
-            in steps (default: (1.5, 3.0)), ``noise`` std (default: 0.3).
+            in steps (default: (1.5, 3.0)), ``noise`` std (default: 0.3), ``gain`` range of each node's
+            random scale factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off).
 
     Returns:
         x ``[S, N, T, 1]``, y int64 ``[S]`` (the node whose peak points up), and meta ``peak_start`` int64
@@ -73,6 +74,14 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
     height = rng.uniform(*opt["amplitude"], size=(S, N)) * sign
     on_peak = (steps[None, None, :] >= start[..., None]) & (steps[None, None, :] < start[..., None] + width)
     x += on_peak * height[..., None]
+
+    # Each node's series is scaled by its own random gain (log-uniform) and centred on its own mean: no fixed
+    # threshold separates peaks from distractors across nodes, and the series mean is exactly 0.
+    low, high = opt["gain"]
+    if not 0 < low <= high:
+        raise DataError(f"{source}: gain must be (low, high) with 0 < low <= high, got {opt['gain']!r}")
+    x *= np.exp(rng.uniform(np.log(low), np.log(high), size=(S, N, 1)))
+    x -= x.mean(axis=-1, keepdims=True)
 
     node_names = [f"node{n}" for n in range(N)]
     return TimeSeriesSet(
