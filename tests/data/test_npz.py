@@ -146,6 +146,15 @@ def test_empty_truncated_missing_files(tmp_path):
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(DataError, match="cut.npz: truncated or corrupt NPZ file"):
         load_data(str(cut))
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"hello world")
+    with pytest.raises(DataError, match="junk.npz: not an NPZ archive"):
+        load_data(str(junk))
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as f:
+        np.save(f, np.zeros(3))
+    with pytest.raises(DataError, match="single.npz: a single .npy array, not an NPZ archive"):
+        load_data(str(single))
     with pytest.raises(DataError, match="nothere.npz: file not found"):
         load_data(str(tmp_path / "nothere.npz"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -76,14 +77,16 @@ def _load(path: str) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: is a directory, expected an .npz file")
     if os.path.getsize(path) == 0:
         raise DataError(f"{path}: file is empty")
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise DataError(f"{path}: a single .npy array, not an NPZ archive; write x, y, ... with numpy.savez")
+    if not magic.startswith(b"PK"):
+        raise DataError(f"{path}: not an NPZ archive (the zip file numpy.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise DataError(f"{path}: not an NPZ archive (a single .npy array?); write it with numpy.savez")
             return {key: archive[key] for key in archive.files}
-    except DataError:
-        raise
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as err:
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as err:
         raise DataError(f"{path}: truncated or corrupt NPZ file ({type(err).__name__}: {err})") from None
     except ValueError as err:
         if "pickle" in str(err).lower():

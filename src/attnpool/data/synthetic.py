@@ -2,10 +2,11 @@
 
 Every node of every sample is noise plus a few broad bumps of random sign (distractors) plus one short peak
 (``peak_width`` steps) at its own random step. On exactly one node the peak points up; on all the others it
-points down. The label is that node. The series mean carries almost nothing about the label: the peak adds
-``±amplitude * width / T`` to a node's mean while the broad distractors move it by more, so mean pooling over
-time struggles; attention can find the short peak and read its sign. The true peak positions are kept in
-``meta`` for pointing-game evaluation (does a node's step of maximum attention fall on its peak?).
+points down. The label is that node. Each node's series is then scaled by its own random gain and centred on
+its own mean, so the series mean says nothing about the label (it is 0 everywhere) and no fixed threshold
+tells peaks from distractors across nodes: mean pooling over time struggles, while attention can find each
+node's most extreme short peak and read its sign. The true peak positions are kept in ``meta`` for
+pointing-game evaluation (does a node's step of maximum attention fall on its peak?).
 """
 
 from __future__ import annotations
