@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,train,data,plot
+EXTRAS ?= dev,train,data,plot,triton
 THREADS ?= 2
 
 export OMP_NUM_THREADS ?= $(THREADS)
