@@ -16,12 +16,13 @@ def _choice(shape, dtype=torch.float32):
 
 
 def test_tiny_inputs_stay_on_the_reference():
-    assert _choice((14, 30, 32)) == "reference"
+    assert _choice((14, 30, 32)) == "small"  # plain aten calls, unmasked
+    assert _choice((2, 7, 30, 32)) == "reference"  # tiny with leading axes
 
 
 def test_cpu_picks_fused_for_many_rows_and_chunked_for_long_rows():
     assert _choice((4096, 30, 32)) == "fused"
-    assert _choice((2, 4, 30, 32)) == "reference"
+    assert _choice((2, 4, 30, 32)) == "reference"  # 240 steps: tiny
     assert _choice((256, 4096, 32)) == "fused"
     assert _choice((2, fused_mod.DEFAULT_BLOCK_STEPS + 1, 32)) == "chunked"
     assert _choice((4096, 30, 32), torch.float64) == "fused"
@@ -62,3 +63,10 @@ def test_auto_compiles_fullgraph_through_the_reference():
     assert choose_impl(feat, None, pool.attention) == "fused"
     compiled = torch.compile(pool, fullgraph=True, backend="eager")
     torch.testing.assert_close(compiled(feat), pool(feat), rtol=1e-5, atol=1e-6)
+
+
+def test_tiny_unmasked_inputs_take_the_small_path_and_match():
+    pool, feat, _ = make_case((14, 30, 32), temperature=0.5)
+    assert choose_impl(feat, None, pool.attention) == "small"
+    assert choose_impl(feat, torch.ones(14, 30, dtype=torch.bool), pool.attention) == "reference"
+    assert_matches(run(pool, feat, None, "auto"), run(pool, feat, None, "reference"), rtol=1e-5)

@@ -4,6 +4,8 @@ Implementations (all equal to :meth:`attnpool.AttentionPool.reference` within ro
 
 * ``"reference"``: the readable eager code (the oracle). Chosen for tiny inputs, where the per-call overhead
   of a custom autograd Function costs more than it saves, and whenever torch.compile is tracing.
+* ``"small"``: for tiny unmasked ``[N, T, C]`` inputs on CPU, the reference's arithmetic as a handful of
+  aten calls (no ``nn.Module`` calls, no masking branches): the spec's size is dominated by per-call overhead.
 * ``"fused"``: :mod:`.fused`, a custom autograd Function over cache-sized blocks of whole rows (any device).
 * ``"chunked"``: :mod:`.chunked`, online softmax over time chunks; memory beyond the input grows with the
   chunk, not with T. Chosen when one row no longer fits a block.
@@ -26,25 +28,25 @@ from .fused import fused_attention_pool
 #: benchmarks/results/pooling_speed.md).
 MIN_FUSED_STEPS = 2048
 
-IMPLEMENTATIONS = ("reference", "fused", "chunked", "triton")
+IMPLEMENTATIONS = ("reference", "small", "fused", "chunked", "triton")
 
 
 def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> str:
-    """Name of the implementation for this input: ``"reference"``, ``"fused"``, ``"chunked"`` or ``"triton"``.
+    """Name of the implementation for this input: one of :data:`IMPLEMENTATIONS`.
 
     Args:
         feat: ``[..., T, C]``.
         mask: ``[..., T]`` bool or None.
         attention: the scoring MLP ``Sequential(Linear(C, H), ReLU(), Linear(H, 1))``.
     """
+    # Cheapest tests first: at the spec's size this function's own cost is a sizeable share of the call.
     if _is_compiling() or not _params_match(feat, attention):
         return "reference"
-    steps = feat.shape[-2]
-    total = feat.numel() // max(feat.shape[-1], 1)
     if feat.is_cuda:
         return "triton" if triton_available() else "fused"
-    if total < MIN_FUSED_STEPS:
-        return "reference"
+    steps = feat.shape[-2]
+    if feat.numel() < MIN_FUSED_STEPS * feat.shape[-1]:
+        return "small" if mask is None and feat.dim() == 3 else "reference"
     if steps > _fused.DEFAULT_BLOCK_STEPS:
         return "chunked"
     return "fused"
@@ -65,8 +67,10 @@ def attention_pool_kernel(
     Returns:
         ``(pooled [..., C], weights [..., T])``.
     """
+    if impl == "small" and mask is None:
+        return _small(feat, attention, temperature)
     if impl not in ("fused", "chunked", "triton"):
-        raise ValueError(f"impl must be one of ('fused', 'chunked', 'triton'), got {impl!r}")
+        raise ValueError(f"impl must be one of ('fused', 'chunked', 'triton', 'small'), got {impl!r}")
     first, second = attention[0], attention[2]
     if not _params_match(feat, attention):
         raise TypeError(
@@ -92,6 +96,18 @@ def attention_pool_kernel(
     return pooled.reshape(*lead, channels), weights.reshape(*lead, steps)
 
 
+def _small(feat: Tensor, attention: nn.Sequential, temperature: float) -> tuple[Tensor, Tensor]:
+    """Unmasked ``feat [N, T, C]`` -> ``(pooled [N, C], weights [N, T])`` with plain autograd ops."""
+    first, second = attention[0], attention[2]
+    n, steps, channels = feat.shape
+    hidden = torch.relu(torch.addmm(first.bias, feat.reshape(n * steps, channels), first.weight.t()))  # [N*T, H]
+    scores = torch.addmm(second.bias, hidden, second.weight.t()).view(n, steps, 1)  # [N, T, 1]
+    if temperature != 1.0:
+        scores = scores / temperature
+    weights = torch.softmax(scores, dim=1)  # [N, T, 1]
+    return (feat * weights).sum(dim=1), weights.squeeze(-1)
+
+
 @functools.lru_cache(maxsize=1)
 def triton_available() -> bool:
     """True when ``triton`` imports (the ``triton`` extra is installed)."""
@@ -103,10 +119,8 @@ def triton_available() -> bool:
 
 
 def _params_match(feat: Tensor, attention: nn.Sequential) -> bool:
-    if len(attention) != 3 or not isinstance(attention[0], nn.Linear) or not isinstance(attention[2], nn.Linear):
-        return False
-    if not isinstance(attention[1], nn.ReLU) or attention[0].bias is None or attention[2].bias is None:
-        return False
+    # AttentionPool always builds Sequential(Linear(C, H), ReLU(), Linear(H, 1)) with biases; only the
+    # parameters' dtype and device can differ from feat's (the reference then raises torch's own error).
     w = attention[0].weight
     return w.dtype == feat.dtype and w.device == feat.device
 
