@@ -40,16 +40,28 @@ def test_peaks_sit_where_meta_says():
         assert np.flatnonzero(sign[s] > 0).tolist() == [ds.y[s]]
 
 
+def test_peak_is_each_nodes_tallest_spike():
+    ds = load_data("synthetic:peaks", samples=200, noise=0.0, standardize=False)
+    x = ds.x[..., 0]
+    x = x - np.median(x, axis=-1, keepdims=True)  # the flat line between spikes is the median
+    tallest = np.abs(x).argmax(axis=-1)
+    start = ds.meta["peak_start"]
+    assert ((tallest >= start) & (tallest < start + ds.meta["peak_width"])).all()
+    # 1 peak + 6 distractors of width 2, never touching: 14 spike steps per node.
+    assert ((np.abs(x) > 1e-4).sum(axis=-1) == 14).all()
+
+
 def test_series_mean_says_nothing_about_the_label():
     ds = load_data("synthetic:peaks", standardize=False)
     x = ds.x[..., 0]
     np.testing.assert_allclose(x.mean(axis=-1), 0.0, atol=1e-5)  # every node's series is centred
     # A fixed threshold cannot separate peaks from distractors (each node has its own random gain) ...
-    thresholded = max((np.maximum(x - t, 0).mean(-1).argmax(-1) == ds.y).mean() for t in (1.0, 1.5, 2.0, 2.5))
-    assert thresholded < 0.75
-    # ... while the sign of each node's most extreme step (what attention can find) points to the label node.
+    thresholded = max((np.maximum(x - t, 0).mean(-1).argmax(-1) == ds.y).mean() for t in (1.0, 2.0, 3.0, 4.0))
+    assert thresholded < 0.5
+    # ... while the sign of each node's tallest spike (what attention can find) points to the label node.
+    x = x - np.median(x, axis=-1, keepdims=True)
     extreme = np.take_along_axis(x, np.abs(x).argmax(-1)[..., None], -1)[..., 0] / np.abs(x).max(-1)
-    assert (extreme.argmax(-1) == ds.y).mean() > 0.9
+    assert (extreme.argmax(-1) == ds.y).mean() > 0.8
 
 
 def test_nodes_option_and_bad_options():

@@ -1,12 +1,13 @@
 """``synthetic:peaks``: the spec's scenario (7 nodes, 30 steps, a label decided by a short peak at a random step).
 
-Every node of every sample is noise plus a few broad bumps of random sign (distractors) plus one short peak
-(``peak_width`` steps) at its own random step. On exactly one node the peak points up; on all the others it
-points down. The label is that node. Each node's series is then scaled by its own random gain and centred on
-its own mean, so the series mean says nothing about the label (it is 0 everywhere) and no fixed threshold
-tells peaks from distractors across nodes: mean pooling over time struggles, while attention can find each
-node's most extreme short peak and read its sign. The true peak positions are kept in ``meta`` for
-pointing-game evaluation (does a node's step of maximum attention fall on its peak?).
+Every node of every sample is noise plus several short spikes of the same width at separate random steps:
+one peak, the tallest, and ``distractors`` smaller ones of random sign. On exactly one node the peak points
+up; on all the others it points down. The label is that node. Each node's series is then scaled by its own
+random gain and centred on its own mean, so the series mean says nothing about the label (it is 0
+everywhere), no fixed threshold tells the peak from a distractor, and the spikes all look alike locally:
+only the comparison "which spike of this node is the tallest" decides. Mean pooling over time averages the
+peak with the distractors; attention can pick the tallest spike and read its sign. The true peak positions
+are kept in ``meta`` for pointing-game evaluation (does a node's step of maximum attention fall on its peak?).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import numpy as np
 
 from .dataset import DataError, TimeSeriesSet
 
-DEFAULTS = dict(samples=1200, steps=30, peak_width=2, amplitude=(2.2, 3.2), distractors=2,
-                distractor_amplitude=(0.5, 1.5), distractor_width=(1.5, 3.0), noise=0.3, gain=(0.5, 2.0))
+DEFAULTS = dict(samples=1200, steps=30, peak_width=2, amplitude=(2.2, 3.2), distractors=6,
+                distractor_ratio=(0.5, 0.85), noise=0.2, gain=(0.5, 2.0))
 
 
 def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, horizon=None, **options) -> TimeSeriesSet:
@@ -28,10 +29,10 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
         nodes: number of nodes N (default: 7).
         seed: the generator's seed; the same seed gives the same data.
         **options: ``samples`` (default: 1200), ``steps`` T (default: 30), ``peak_width`` (default: 2),
-            ``amplitude`` peak height range (default: (2.2, 3.2)), ``distractors`` broad bumps per node
-            (default: 2), ``distractor_amplitude`` (default: (0.5, 1.5)), ``distractor_width`` Gaussian sigma
-            in steps (default: (1.5, 3.0)), ``noise`` std (default: 0.3), ``gain`` range of each node's
-            random scale factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off).
+            ``amplitude`` peak height range (default: (2.2, 3.2)), ``distractors`` smaller spikes of the same
+            width per node (default: 6), ``distractor_ratio`` their height as a fraction of the node's peak
+            (default: (0.5, 0.85)), ``noise`` std (default: 0.2), ``gain`` range of each node's random scale
+            factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off).
 
     Returns:
         x ``[S, N, T, 1]``, y int64 ``[S]`` (the node whose peak points up), and meta ``peak_start`` int64
@@ -55,32 +56,43 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
     if width > T:
         raise DataError(f"{source}: peak_width must be <= steps ({T}), got {width}")
 
-    rng = np.random.default_rng(seed)
-    N = int(n_nodes)
-    steps = np.arange(T, dtype=np.float64)
-    x = opt["noise"] * rng.standard_normal((S, N, T))
-
-    # Distractors: broad Gaussian bumps of random sign and height, anywhere in the window.
-    k = int(opt["distractors"])
-    if k > 0:
-        centre = rng.uniform(0, T, size=(S, N, k, 1))
-        sigma = rng.uniform(*opt["distractor_width"], size=(S, N, k, 1))
-        height = rng.uniform(*opt["distractor_amplitude"], size=(S, N, k, 1)) * rng.choice([-1.0, 1.0], (S, N, k, 1))
-        x += (height * np.exp(-0.5 * ((steps - centre) / sigma) ** 2)).sum(axis=2)
-
-    # One short peak per node; it points up only on the label node.
-    label = rng.integers(0, N, size=S)
-    start = rng.integers(0, T - width + 1, size=(S, N))
-    sign = np.where(np.arange(N)[None, :] == label[:, None], 1, -1).astype(np.int8)
-    height = rng.uniform(*opt["amplitude"], size=(S, N)) * sign
-    on_peak = (steps[None, None, :] >= start[..., None]) & (steps[None, None, :] < start[..., None] + width)
-    x += on_peak * height[..., None]
-
-    # Each node's series is scaled by its own random gain (log-uniform) and centred on its own mean: no fixed
-    # threshold separates peaks from distractors across nodes, and the series mean is exactly 0.
+    k = opt["distractors"]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise DataError(f"{source}: distractors must be an int >= 0, got {k!r}")
+    if (k + 1) * width + k > T:
+        raise DataError(f"{source}: {k} distractors and a peak of width {width} do not fit in {T} steps")
     low, high = opt["gain"]
     if not 0 < low <= high:
         raise DataError(f"{source}: gain must be (low, high) with 0 < low <= high, got {opt['gain']!r}")
+
+    rng = np.random.default_rng(seed)
+    N, k = int(n_nodes), int(k)
+    # k + 1 spikes at random steps, at least one step apart: choose k + 1 sorted positions among
+    # T - (k + 1) * width + 1 and spread them by the spike width (start_i = c_i + i * width).
+    free = T - (k + 1) * width + 1
+    chosen = np.sort(np.argsort(rng.random((S, N, free)), axis=-1)[..., : k + 1], axis=-1)
+    starts = chosen + np.arange(k + 1) * width  # [S, N, k+1], increasing
+    # Which of the spikes is the peak: a random one; swap it to index 0.
+    which = rng.integers(0, k + 1, size=(S, N, 1))
+    first = np.take_along_axis(starts, which, axis=-1)
+    np.put_along_axis(starts, which, starts[..., :1], axis=-1)
+    starts[..., :1] = first
+    start = starts[..., 0]
+
+    # Heights: the peak is the tallest spike of its node; distractors are a fraction of it, random sign.
+    label = rng.integers(0, N, size=S)
+    sign = np.where(np.arange(N)[None, :] == label[:, None], 1, -1).astype(np.int8)
+    peak = rng.uniform(*opt["amplitude"], size=(S, N))
+    height = np.empty((S, N, k + 1))
+    height[..., 0] = peak * sign
+    height[..., 1:] = (peak[..., None] * rng.uniform(*opt["distractor_ratio"], size=(S, N, k))
+                       * rng.choice([-1.0, 1.0], size=(S, N, k)))
+
+    steps = np.arange(T)
+    on = (steps >= starts[..., None]) & (steps < starts[..., None] + width)  # [S, N, k+1, T]
+    x = opt["noise"] * rng.standard_normal((S, N, T)) + (on * height[..., None]).sum(axis=2)
+    # Each node's series is scaled by its own random gain (log-uniform) and centred on its own mean: no fixed
+    # threshold tells the peak from a distractor across nodes, and every series mean is exactly 0.
     x *= np.exp(rng.uniform(np.log(low), np.log(high), size=(S, N, 1)))
     x -= x.mean(axis=-1, keepdims=True)
 
