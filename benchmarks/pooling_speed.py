@@ -72,7 +72,7 @@ def main(argv=None) -> int:
             row.update(_time_one(name, shape, device, args))
             # --quick: one memory subprocess (ours, first shape) is enough for a smoke test.
             quick_skip = args.quick and (name != "ours (auto)" or shape != shapes[0])
-            if not row.get("skip") and not args.no_memory and not quick_skip:
+            if not row.get("skip") and "fb_ms" in row and not args.no_memory and not quick_skip:
                 row["mem_mb"] = _memory(name, shape, device, args)
             rows.append(row)
             _print_row(row)
@@ -206,7 +206,7 @@ def _time_one(name, shape, device, args) -> dict:
     feat = torch.randn(shape, device=device)
     reps = _repeats(shape, args)
     # torch.compile: the first calls compile (and may recompile once for a new grad mode); not timed.
-    warm = 3 if name == "torch.compile(spec)" else 1
+    warm = 3  # torch.compile compiles in the first calls (one graph per grad mode); others settle caches
     out = {}
     if name == "ours (auto)":
         from attnpool.kernels import choose_impl
@@ -253,11 +253,12 @@ def _memory_child(args) -> int:
     device = torch.device("cpu")
     f = _build(name, shape, device)
     # Warm up on a tiny input (libraries, thread pools, lazy initialisation); torch.compile needs the real shape
-    # to compile, so it runs once on it (its peak is then reset below when the kernel allows).
-    small = (min(shape[0], 4), min(shape[1], 30), shape[2])
-    warm_feat = torch.randn(small if name != "torch.compile(spec)" else shape, requires_grad=True)
-    f(warm_feat).sum().backward()
-    del warm_feat
+    # to compile, so it runs once on it (the peak is reset after it).
+    small = shape if name == "torch.compile(spec)" else (min(shape[0], 4), min(shape[1], 30), shape[2])
+    warm = f if small == shape else _build(name, small, device)
+    if name != "floor: feat.sum()":
+        warm(torch.randn(small, requires_grad=True)).sum().backward()
+    del warm
     feat = torch.randn(shape).requires_grad_(True)
     method = "VmHWM reset via /proc/self/clear_refs"
     start = _rss_kb("VmRSS")
@@ -271,7 +272,10 @@ def _memory_child(args) -> int:
         method = "ru_maxrss delta"
         start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak_of = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # noqa: E731
-    f(feat).sum().backward()
+    if name == "floor: feat.sum()":
+        feat.sum()
+    else:
+        f(feat).sum().backward()
     peak = peak_of()
     print(json.dumps({"peak_mb": (peak - start) / 1024.0, "method": method}))
     return 0
