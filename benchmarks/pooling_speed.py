@@ -67,9 +67,10 @@ def main(argv=None) -> int:
     load_start = _load()
     rows = []
     for shape in shapes:
+        timed = _time_shape(shape, device, args)
         for name in IMPLS:
             row = {"shape": shape, "impl": name}
-            row.update(_time_one(name, shape, device, args))
+            row.update(timed[name])
             # --quick: one memory subprocess (ours, first shape) is enough for a smoke test.
             quick_skip = args.quick and (name != "ours (auto)" or shape != shapes[0])
             if not row.get("skip") and "fb_ms" in row and not args.no_memory and not quick_skip:
@@ -181,53 +182,58 @@ def _repeats(shape, args) -> int:
     return 200 if steps < 10_000 else 30 if steps < 200_000 else 7 if steps < 1_000_000 else 5 if steps < 3_000_000 else 3
 
 
-def _median_ms(fn, repeats, device, warmup=1) -> float:
-    for _ in range(warmup):
-        fn()
-    _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+def _time_shape(shape, device, args) -> dict:
+    """``{impl: {"fwd_ms", "fb_ms", ...} or {"skip": why}}`` for one shape.
 
-
-def _time_one(name, shape, device, args) -> dict:
+    The implementations are timed round-robin (repeat 1 of each, then repeat 2 of each, ...), so that load
+    from other processes on a shared machine falls on every row alike instead of on whichever ran then.
+    """
     import torch
 
-    if name == "torch.compile(spec)" and (args.no_compile or args.quick):
-        return {"skip": "skipped (--quick / --no-compile)"}
-    f = _build(name, shape, device)
-    if isinstance(f, str):
-        return {"skip": f}
     torch.manual_seed(0)
     feat = torch.randn(shape, device=device)
-    reps = _repeats(shape, args)
-    # torch.compile: the first calls compile (and may recompile once for a new grad mode); not timed.
-    warm = 3  # torch.compile compiles in the first calls (one graph per grad mode); others settle caches
-    out = {}
-    if name == "ours (auto)":
-        from attnpool.kernels import choose_impl
+    x = feat.clone().requires_grad_(True)
+    results, fns = {}, {}
+    for name in IMPLS:
+        if name == "torch.compile(spec)" and (args.no_compile or args.quick):
+            results[name] = {"skip": "skipped (--quick / --no-compile)"}
+            continue
+        f = _build(name, shape, device)
+        if isinstance(f, str):
+            results[name] = {"skip": f}
+            continue
+        results[name] = {}
+        if name == "ours (auto)":
+            from attnpool.kernels import choose_impl
 
-        out["chose"] = choose_impl(feat, None, f.attention)
+            results[name]["chose"] = choose_impl(feat, None, f.attention)
+        fns[name] = f
 
-    def forward():
+    def forward(f):
         with torch.no_grad():
             f(feat)
 
-    out["fwd_ms"] = _median_ms(forward, reps, device, warm)
-    if name == "floor: feat.sum()":
-        return out
-    x = feat.clone().requires_grad_(True)
-
-    def forward_backward():
+    def forward_backward(f):
         x.grad = None
         f(x).sum().backward()
 
-    out["fb_ms"] = _median_ms(forward_backward, reps, device, warm)
-    return out
+    reps = _repeats(shape, args)
+    for key, step in (("fwd_ms", forward), ("fb_ms", forward_backward)):
+        names = [n for n in fns if not (key == "fb_ms" and n == "floor: feat.sum()")]
+        for name in names:  # warm-up: torch.compile compiles here (one graph per grad mode)
+            for _ in range(3):
+                step(fns[name])
+        _sync(device)
+        times = {n: [] for n in names}
+        for _ in range(reps):
+            for name in names:
+                start = time.perf_counter()
+                step(fns[name])
+                _sync(device)
+                times[name].append(time.perf_counter() - start)
+        for name in names:
+            results[name][key] = statistics.median(times[name]) * 1e3
+    return results
 
 
 # ------------------------------------------------------------------------------------------------------ memory
@@ -394,7 +400,8 @@ def _report(rows, shapes, args, device) -> str:
         "",
         *_machine(device),
         "",
-        "fp32, C = 32, hidden 16. Times are medians after warm-up (compilation excluded); forward under",
+        "fp32, C = 32, hidden 16. Times are medians after warm-up (compilation excluded), the implementations",
+        "timed round-robin so that load from other processes falls on all alike; forward under",
         "`torch.no_grad()`, forward + backward is `out.sum().backward()` with `feat.requires_grad` and the",
         "parameters' gradients. *speed-up* = the spec eager code's time / this row's time (higher is faster).",
         "*peak mem* = peak resident memory of one forward + backward above its start, in a fresh process per",
