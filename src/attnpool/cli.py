@@ -15,12 +15,12 @@ class UserError(Exception):
 
 
 def set_threads(threads: int | None) -> None:
-    """Set torch's intra-op thread count (default: 2). With 2 cores, torch's default fights any other busy
-    process; a deliberate count keeps epochs from slowing by orders of magnitude."""
+    """Set torch's intra-op thread count (default: 1, or $ATTNPOOL_THREADS). On a 2-core machine torch's default
+    fights any other busy process (an epoch measured 6x slower with 2 threads beside another job than with 1)."""
     import torch
 
     if threads is None:
-        threads = int(os.environ.get("ATTNPOOL_THREADS", "2"))
+        threads = int(os.environ.get("ATTNPOOL_THREADS", "1"))
     if threads < 1:
         raise UserError(f"--threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
@@ -59,13 +59,32 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", required=True, help="CSV file to write")
     _add_threads(predict)
     predict.set_defaults(func=_cmd_predict)
+    explain = sub.add_parser("explain", help="figures and statistics of what a run's attention looked at")
+    explain.add_argument("run", help="run directory written by 'attnpool train'")
+    explain.add_argument("data", nargs="?", default=None, help="data to explain (default: the run's test split)")
+    explain.add_argument("--out", required=True, help="folder for the PNG figures and CSVs")
+    explain.add_argument("--samples", default=None, help="comma-separated sample positions to draw (default: a few per "
+                                                          "class, or the largest errors)")
+    explain.add_argument("--per-class", type=int, default=2, help="samples drawn per class (default: 2)")
+    _add_threads(explain)
+    explain.set_defaults(func=_cmd_explain)
+
+    compare = sub.add_parser("compare", help="train several poolings with the same budget and seeds; a table and chart")
+    compare.add_argument("data", nargs="?", default=None, help="a .npz or .csv file, uea:<Name>, or synthetic:peaks")
+    compare.add_argument("--pools", default="attention,mean,max,last,gated,multihead",
+                         help="comma-separated poolings (default: all six)")
+    compare.add_argument("--seeds", type=int, default=5, help="seeds per pooling (default: 5)")
+    compare.add_argument("--out", required=True, help="folder for compare.md/.csv/.png and the runs")
+    compare.add_argument("--config", default=None, help="a config file for the shared training options")
+    _add_train_options(compare)
+    compare.set_defaults(func=_cmd_compare)
     return parser
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: 2, or $ATTNPOOL_THREADS); set it: on small machines the default "
-                             "fights any other busy process")
+                        help="torch threads (default: 1, or $ATTNPOOL_THREADS); on small machines more threads "
+                             "fight any other busy process")
 
 
 # Flags that override TrainConfig fields; None means "not given" (keep the config's value).
@@ -75,12 +94,12 @@ _TRAIN_FLAGS = [
     ("--encoder", str, "linear | tcn | gru (default: tcn)"),
     ("--mixer", str, "none | graph | attention (default: none)"),
     ("--channels", int, "C, the encoder's width (default: 32)"),
-    ("--epochs", int, "maximum epochs (default: 60)"),
-    ("--batch-size", int, "batch size (default: 32)"),
+    ("--epochs", int, "maximum epochs (default: 100)"),
+    ("--batch-size", int, "batch size (default: 16)"),
     ("--lr", float, "learning rate (default: 3e-3)"),
     ("--weight-decay", float, "AdamW weight decay (default: 1e-4)"),
     ("--dropout", float, "dropout (default: 0.1)"),
-    ("--patience", int, "early-stopping patience in epochs (default: 15)"),
+    ("--patience", int, "early-stopping patience in epochs (default: 30)"),
     ("--seed", int, "random seed (default: 0)"),
     ("--window", int, "CSV: steps per window T (default: 30)"),
     ("--horizon", int, "CSV: steps to forecast H (default: 1)"),
@@ -185,6 +204,49 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_explain(args) -> int:
+    set_threads(args.threads)
+    from .explain.runs import explain_run
+
+    samples = None
+    if args.samples:
+        try:
+            samples = [int(s) for s in args.samples.split(",") if s.strip()]
+        except ValueError:
+            raise UserError(f"--samples must be comma-separated integers, got {args.samples!r}") from None
+    out = explain_run(args.run, args.data, args.out, samples=samples, per_class=args.per_class)
+    summary = out["summary"]
+    print(f"{len(out['figures'])} figures, weights.csv and stats.csv written to {args.out}")
+    print("  " + "  ".join(f"{k} {v:.4f}" for k, v in summary.items() if isinstance(v, float)))
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    cfg = config_from_args(args)
+    set_threads(cfg.threads)
+    from .pooling import POOLS
+
+    pools = [p.strip() for p in args.pools.split(",") if p.strip()]
+    unknown = [p for p in pools if p not in POOLS]
+    if unknown or not pools:
+        raise UserError(f"--pools must be names from {', '.join(POOLS)}, got {args.pools!r}")
+    if args.seeds < 1:
+        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
+    from .explain.runs import compare_pools
+
+    command = "attnpool compare " + " ".join(_quote(a) for a in args.raw_argv)
+    out = compare_pools(cfg, pools, args.seeds, args.out, command=command)
+    print(out["paths"]["md"].read_text())
+    print(f"table, CSV and chart in {args.out}")
+    return 0
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
 def _print_metrics(metrics: dict) -> None:
     for split in ("val", "test", "all"):
         if split in metrics:
@@ -201,13 +263,14 @@ def _cmd_demo(args) -> int:
         return 0
     from .demo import main_job
 
-    main_job(out=args.out, seed=args.seed, threads=args.threads or 2)
+    main_job(out=args.out, seed=args.seed, threads=args.threads or 1)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.raw_argv = list(argv if argv is not None else sys.argv[1:])[1:]
     try:
         return int(args.func(args) or 0)
     except UserError as err:

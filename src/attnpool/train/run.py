@@ -12,6 +12,7 @@ import csv
 import json
 import logging
 import os
+import shutil
 import time
 import warnings
 from dataclasses import dataclass
@@ -132,11 +133,33 @@ def evaluate_split(model: SpatioTemporalNet, ds, split: str | None = None, batch
     """Metrics of ``model`` on ``ds`` (one split, or every sample when ``split`` is None)."""
     index = np.arange(len(ds.y)) if split is None else ds.splits[split]
     part = ds.subset(index)
-    pred, _ = predict_arrays(model, part, batch_size)
+    pred, weights = predict_arrays(model, part, batch_size)
     if ds.task == "classify":
-        return classification_metrics(part.y, pred.argmax(-1), model.out_features)
-    name = "persistence" if ds.task == "forecast" else "baseline"
-    return regression_metrics(part.y, pred, part.baseline, baseline_name=name)
+        metrics = classification_metrics(part.y, pred.argmax(-1), model.out_features)
+    else:
+        name = "persistence" if ds.task == "forecast" else "baseline"
+        metrics = regression_metrics(part.y, pred, part.baseline, baseline_name=name)
+    metrics.update(ground_truth_metrics(part, weights))
+    return metrics
+
+
+def ground_truth_metrics(ds, weights: np.ndarray) -> dict:
+    """Pointing game where the data knows the true peak steps (``synthetic:peaks``): does each node's step of
+    maximum weight lie in its peak window, and how much weight falls there? Empty for other data."""
+    if "peak_start" not in ds.meta or len(weights) == 0:
+        return {}
+    from ..explain.stats import pointing_game
+
+    start, width = ds.meta["peak_start"], int(ds.meta["peak_width"])
+    every = pointing_game(weights, start, width)
+    out = {"pointing_accuracy": every["pointing_accuracy"], "attention_mass": every["attention_mass"]}
+    if "label_node" in ds.meta:  # the node whose peak decides the label
+        only = np.zeros(start.shape, dtype=bool)
+        only[np.arange(len(start)), ds.meta["label_node"]] = True
+        label = pointing_game(weights, start, width, valid=only)
+        out["pointing_accuracy_label_node"] = label["pointing_accuracy"]
+        out["attention_mass_label_node"] = label["attention_mass"]
+    return out
 
 
 @torch.no_grad()
@@ -243,6 +266,12 @@ def _prepare_run_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()) and (out_dir / CONFIG_FILE).exists() and not overwrite:
         if int(os.environ.get("LOCAL_RANK", "0")) == 0:  # DDP workers re-enter after rank 0 wrote config.json
             raise ValueError(f"--out {out_dir} already holds a run; choose a new directory or pass --overwrite")
+    if overwrite and int(os.environ.get("LOCAL_RANK", "0")) == 0:
+        # --overwrite replaces an earlier run's own files only; anything else in the folder stays.
+        for name in ("checkpoints", "logs"):
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+        for name in (MODEL_FILE, METRICS_FILE):
+            (out_dir / name).unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
 
 

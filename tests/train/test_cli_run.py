@@ -1,0 +1,115 @@
+"""train -> evaluate -> predict through the command line, on tiny data; errors are one line, data is kept."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TINY = ["--data-option", "samples=240", "--epochs", "3", "--batch-size", "32", "--no-progress", "--threads", "1"]
+
+
+def attnpool(*args, timeout=300):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    return subprocess.run([sys.executable, "-m", "attnpool", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "peaks"
+    proc = attnpool("train", "synthetic:peaks", "--out", run, "--encoder", "linear", *TINY)
+    assert proc.returncode == 0, proc.stderr
+    return run, proc
+
+
+def test_train_writes_a_complete_run_directory(tiny_run):
+    run, proc = tiny_run
+    assert "test" in proc.stdout and "run directory" in proc.stdout
+    metrics = json.loads((run / "metrics.json").read_text())
+    for split in ("val", "test"):
+        assert set(metrics[split]) >= {"accuracy", "macro_f1"}
+        assert 0.0 <= metrics[split]["accuracy"] <= 1.0
+    config = json.loads((run / "config.json").read_text())
+    assert config["pool"] == "attention" and config["encoder"] == "linear" and config["task"] == "classify"
+    assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+    assert (run / "model.pt").is_file()
+    assert list((run / "logs").rglob("metrics.csv"))
+
+
+def test_evaluate_reproduces_the_saved_metrics(tiny_run):
+    run, _ = tiny_run
+    proc = attnpool("evaluate", run, "--threads", "1")
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads((run / "metrics.json").read_text())
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("test"))
+    assert f"accuracy {saved['test']['accuracy']:.4f}" in line
+
+
+def test_predict_writes_predictions_and_attention_steps(tiny_run, tmp_path):
+    run, _ = tiny_run
+    out = tmp_path / "pred.csv"
+    proc = attnpool("predict", run, "synthetic:peaks", "--out", out, "--threads", "1")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert rows
+    steps = [k for k in rows[0] if k.startswith("max_attention_step_")]
+    assert len(steps) == 7
+    assert all(0 <= int(r[k]) < 30 for r in rows for k in steps)
+    probs = [k for k in rows[0] if k.startswith("p_")]
+    assert abs(sum(float(rows[0][k]) for k in probs) - 1) < 1e-4
+
+
+def test_config_reuse_gives_the_same_resolved_config(tiny_run, tmp_path):
+    run, _ = tiny_run
+    again = tmp_path / "again"
+    proc = attnpool("train", "--config", run / "config.json", "--out", again, "--epochs", "1", "--threads", "1")
+    assert proc.returncode == 0, proc.stderr
+    first = json.loads((run / "config.json").read_text())
+    second = json.loads((again / "config.json").read_text())
+    first.pop("epochs"), second.pop("epochs")
+    assert first == second
+
+
+def test_existing_run_is_not_overwritten(tiny_run):
+    run, _ = tiny_run
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    proc = attnpool("train", "synthetic:peaks", "--out", run, *TINY)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0 and "already holds a run" in proc.stderr
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "synthetic:peaks", "--out", "{tmp}/r", "--pool", "median"], "--pool must be one of"),
+        (["train", "{tmp}/missing.npz", "--out", "{tmp}/r"], "missing.npz"),
+        (["train", "synthetic:peaks", "--out", "{tmp}/r", "--data-option", "samples"], "--data-option must be KEY=VALUE"),
+        (["train", "synthetic:peaks", "--out", "{tmp}/r", "--epochs", "0"], "--epochs must be >= 1"),
+        (["evaluate", "{tmp}/nowhere"], "run directory"),
+        (["train", "uea:NoSuchSet", "--out", "{tmp}/r"], "NoSuchSet"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(args, message, tmp_path):
+    proc = attnpool(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert message in proc.stderr
+
+
+def test_corrupt_npz_is_one_line_and_left_intact(tmp_path):
+    path = tmp_path / "broken.npz"
+    buf = tmp_path / "ok.npz"
+    np.savez(buf, x=np.zeros((20, 2, 5, 1), np.float32), y=np.zeros(20, np.int64))
+    path.write_bytes(buf.read_bytes()[:100])
+    before = path.read_bytes()
+    proc = attnpool("train", path, "--out", tmp_path / "r")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "broken.npz" in proc.stderr
+    assert path.read_bytes() == before
