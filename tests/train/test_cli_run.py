@@ -13,10 +13,10 @@ import pytest
 TINY = ["--data-option", "samples=240", "--epochs", "3", "--batch-size", "32", "--no-progress", "--threads", "1"]
 
 
-def attnpool(*args, timeout=300):
+def attnpool(*args, timeout=300, cwd=None):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     return subprocess.run([sys.executable, "-m", "attnpool", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=env, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,14 @@ def test_train_writes_a_complete_run_directory(tiny_run):
     assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
     assert (run / "model.pt").is_file()
     assert list((run / "logs").rglob("metrics.csv"))
+
+
+def test_relative_run_directory(tmp_path):
+    proc = attnpool("train", "synthetic:peaks", "--out", "runs/rel", "--encoder", "linear", "--data-option",
+                    "samples=140", "--epochs", "1", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((tmp_path / "runs" / "rel" / "metrics.json").read_text())
+    assert metrics["best_checkpoint"] == os.path.join("checkpoints", "best.ckpt")
 
 
 def test_evaluate_reproduces_the_saved_metrics(tiny_run):

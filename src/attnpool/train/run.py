@@ -41,14 +41,16 @@ class RunResult:
 
 
 def load_dataset(cfg: TrainConfig, source: str | None = None):
-    """Load ``source`` (default: ``cfg.data``) with the run's data options, unstandardised (the model holds the
-    normalisation)."""
+    """Load the run's data (``source`` None: ``cfg.data`` with its splits) or new data to evaluate or predict
+    (``source``: every sample in one part, so a file of a few samples works). Unstandardised: the model holds
+    the normalisation."""
     from ..data import load_data
 
     options = dict(cfg.data_options)
+    split = tuple(cfg.split) if source is None else (1.0, 0.0, 0.0)
     return load_data(
         source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
-        split=tuple(cfg.split), seed=cfg.seed, standardize=False, **options,
+        split=split, seed=cfg.seed, standardize=False, **options,
     )
 
 
@@ -124,7 +126,7 @@ def fit(cfg: TrainConfig, out_dir: str | Path, *, overwrite: bool = False, quiet
     metrics = {split: evaluate_split(model, ds, split) for split in ("val", "test")}
     metrics["train_seconds"] = round(seconds, 3)
     metrics["epochs"] = int(trainer.current_epoch)
-    metrics["best_checkpoint"] = str(Path(best).relative_to(out_dir)) if best else None
+    metrics["best_checkpoint"] = os.path.relpath(best, out_dir) if best else None
     _write_json(out_dir / METRICS_FILE, metrics)
     return RunResult(out_dir, metrics, model, ds)
 
