@@ -95,7 +95,8 @@ def plot_sample(
         width_ratios=[1, 0.018],
         hspace=0.12 if compact else 0.3,
         wspace=0.02,
-        left=0.13,
+        # Room for the longest node name beside its row, plus the tick labels (inches / figure width).
+        left=min(0.35, max(0.13, (0.6 + 0.085 * max((len(str(n)) for n in node_names), default=0)) / 11)),
         right=0.93,
         top=top,
         bottom=0.6 / fig_height,
