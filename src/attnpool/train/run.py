@@ -75,6 +75,10 @@ def model_kwargs_for(cfg: TrainConfig, ds) -> dict:
 
 def fit(cfg: TrainConfig, out_dir: str | Path, *, overwrite: bool = False, quiet: bool = False) -> RunResult:
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics."""
+    out_dir = Path(out_dir)
+    _prepare_run_dir(out_dir, overwrite, create=False)
+    ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
+
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
@@ -82,12 +86,9 @@ def fit(cfg: TrainConfig, out_dir: str | Path, *, overwrite: bool = False, quiet
     from .module import PoolingModule, SeriesDataModule
 
     _quiet_lightning()
-    out_dir = Path(out_dir)
     _prepare_run_dir(out_dir, overwrite)
     torch.set_num_threads(cfg.threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-
-    ds = load_dataset(cfg)
     cfg.task = ds.task
     kwargs = model_kwargs_for(cfg, ds)
     module = PoolingModule(kwargs, lr=cfg.lr, weight_decay=cfg.weight_decay, epochs=cfg.epochs)
@@ -262,12 +263,14 @@ def _save_model(path: Path, model: SpatioTemporalNet, kwargs: dict, ds) -> None:
     tmp.replace(path)
 
 
-def _prepare_run_dir(out_dir: Path, overwrite: bool) -> None:
+def _prepare_run_dir(out_dir: Path, overwrite: bool, create: bool = True) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} exists and is not a directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and (out_dir / CONFIG_FILE).exists() and not overwrite:
         if int(os.environ.get("LOCAL_RANK", "0")) == 0:  # DDP workers re-enter after rank 0 wrote config.json
             raise ValueError(f"--out {out_dir} already holds a run; choose a new directory or pass --overwrite")
+    if not create:
+        return
     if overwrite and int(os.environ.get("LOCAL_RANK", "0")) == 0:
         # --overwrite replaces an earlier run's own files only; anything else in the folder stays.
         for name in ("checkpoints", "logs"):
