@@ -5,7 +5,7 @@ import torch
 
 from attnpool import AttentionPool
 from attnpool.kernels import attention_pool_kernel, choose_impl
-from attnpool.kernels import fused as fused_mod
+from attnpool.kernels import dispatch as dispatch_mod
 
 from .helpers import assert_matches, make_case, run
 
@@ -24,7 +24,8 @@ def test_cpu_picks_fused_for_many_rows_and_chunked_for_long_rows():
     assert _choice((4096, 30, 32)) == "fused"
     assert _choice((2, 4, 30, 32)) == "reference"  # 240 steps: tiny
     assert _choice((256, 4096, 32)) == "fused"
-    assert _choice((2, fused_mod.DEFAULT_BLOCK_STEPS + 1, 32)) == "chunked"
+    assert _choice((16, 262144, 32)) == "fused"
+    assert _choice((1, dispatch_mod.CHUNKED_MIN_STEPS + 1, 2)) == "chunked"
     assert _choice((4096, 30, 32), torch.float64) == "fused"
 
 

@@ -28,6 +28,9 @@ from .fused import fused_attention_pool
 #: benchmarks/results/pooling_speed.md).
 MIN_FUSED_STEPS = 2048
 
+#: Rows longer than this go to the chunked path on CPU (its scratch does not grow with T).
+CHUNKED_MIN_STEPS = 1 << 21
+
 IMPLEMENTATIONS = ("reference", "small", "fused", "chunked", "triton")
 
 
@@ -47,7 +50,10 @@ def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> 
     steps = feat.shape[-2]
     if feat.numel() < MIN_FUSED_STEPS * feat.shape[-1]:
         return "small" if mask is None and feat.dim() == 3 else "reference"
-    if steps > _fused.DEFAULT_BLOCK_STEPS:
+    # Measured (benchmarks/results/pooling_speed.md): at [16, 262144, 32] the chunked path is several times slower
+    # than fused on CPU (not yet understood: profile it), while fused already stays within 10% of the input's
+    # size beyond its gradient there (one row's hidden layer is the scratch). So chunked only for huge rows.
+    if steps > CHUNKED_MIN_STEPS:
         return "chunked"
     return "fused"
 
