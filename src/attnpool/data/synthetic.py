@@ -3,8 +3,8 @@
 Every node of every sample is noise plus several short spikes of the same width at separate random steps:
 one peak, the tallest, and ``distractors`` smaller ones of random sign. On exactly one node the peak points
 up; on all the others it points down. The label is that node. Each node's series is then scaled by its own
-random gain and centred on its own mean, so the series mean says nothing about the label (it is 0
-everywhere), no fixed threshold tells the peak from a distractor, and the spikes all look alike locally:
+random gain and shifted by its own random level, so the series level says nothing about the label, no
+fixed threshold tells the peak from a distractor, and the spikes all look alike locally:
 only the comparison "which spike of this node is the tallest" decides. Mean pooling over time averages the
 peak with the distractors; attention can pick the tallest spike and read its sign. The true peak positions
 are kept in ``meta`` for pointing-game evaluation (does a node's step of maximum attention fall on its peak?).
@@ -17,7 +17,7 @@ import numpy as np
 from .dataset import DataError, TimeSeriesSet
 
 DEFAULTS = dict(samples=1200, steps=30, peak_width=2, amplitude=(2.2, 3.2), distractors=6,
-                distractor_ratio=(0.5, 0.85), noise=0.2, gain=(0.5, 2.0))
+                distractor_ratio=(0.5, 0.85), noise=0.2, gain=(0.5, 2.0), level=2.0)
 
 
 def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, horizon=None, **options) -> TimeSeriesSet:
@@ -32,7 +32,8 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
             ``amplitude`` peak height range (default: (2.2, 3.2)), ``distractors`` smaller spikes of the same
             width per node (default: 6), ``distractor_ratio`` their height as a fraction of the node's peak
             (default: (0.5, 0.85)), ``noise`` std (default: 0.2), ``gain`` range of each node's random scale
-            factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off).
+            factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off), ``level`` each node's random
+            offset, uniform in ``[-level, level]`` (default: 2.0).
 
     Returns:
         x ``[S, N, T, 1]``, y int64 ``[S]`` (the node whose peak points up), and meta ``peak_start`` int64
@@ -91,10 +92,12 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
     steps = np.arange(T)
     on = (steps >= starts[..., None]) & (steps < starts[..., None] + width)  # [S, N, k+1, T]
     x = opt["noise"] * rng.standard_normal((S, N, T)) + (on * height[..., None]).sum(axis=2)
-    # Each node's series is scaled by its own random gain (log-uniform) and centred on its own mean: no fixed
-    # threshold tells the peak from a distractor across nodes, and every series mean is exactly 0.
+    # Each node's series is scaled by its own random gain (log-uniform) and shifted by its own random level:
+    # no fixed threshold tells the peak from a distractor across nodes, and the level says nothing about the
+    # label. (Centring each series on its mean would leak the label: an upward peak lowers every other step,
+    # and a model could read the label off the flat stretches without looking at any peak.)
     x *= np.exp(rng.uniform(np.log(low), np.log(high), size=(S, N, 1)))
-    x -= x.mean(axis=-1, keepdims=True)
+    x += rng.uniform(-opt["level"], opt["level"], size=(S, N, 1))
 
     node_names = [f"node{n}" for n in range(N)]
     return TimeSeriesSet(
