@@ -220,17 +220,25 @@ def _time_shape(shape, device, args) -> dict:
     reps = _repeats(shape, args)
     for key, step in (("fwd_ms", forward), ("fb_ms", forward_backward)):
         names = [n for n in fns if not (key == "fb_ms" and n == "floor: feat.sum()")]
+        calls = {}
         for name in names:  # warm-up: torch.compile compiles here (one graph per grad mode)
             for _ in range(3):
                 step(fns[name])
-        _sync(device)
+            _sync(device)
+            start = time.perf_counter()
+            step(fns[name])
+            _sync(device)
+            # Calls per timed block: microsecond-scale calls are timed as a block of back-to-back calls
+            # (>= ~2 ms), as timeit does, so that the round-robin below does not time each tiny call cold.
+            calls[name] = max(1, min(1000, int(2e-3 / max(time.perf_counter() - start, 1e-7))))
         times = {n: [] for n in names}
         for _ in range(reps):
             for name in names:
                 start = time.perf_counter()
-                step(fns[name])
+                for _ in range(calls[name]):
+                    step(fns[name])
                 _sync(device)
-                times[name].append(time.perf_counter() - start)
+                times[name].append((time.perf_counter() - start) / calls[name])
         for name in names:
             results[name][key] = statistics.median(times[name]) * 1e3
     return results
@@ -401,7 +409,8 @@ def _report(rows, shapes, args, device) -> str:
         *_machine(device),
         "",
         "fp32, C = 32, hidden 16. Times are medians after warm-up (compilation excluded), the implementations",
-        "timed round-robin so that load from other processes falls on all alike; forward under",
+        "timed round-robin so that load from other processes falls on all alike (calls under a few ms are",
+        "timed as blocks of back-to-back calls of about 2 ms, as timeit does, then divided); forward under",
         "`torch.no_grad()`, forward + backward is `out.sum().backward()` with `feat.requires_grad` and the",
         "parameters' gradients. *speed-up* = the spec eager code's time / this row's time (higher is faster).",
         "*peak mem* = peak resident memory of one forward + backward above its start, in a fresh process per",
