@@ -32,8 +32,8 @@ def main_job(out: str | None = None, seed: int = 0, threads: int = 1, epochs: in
         print(f"  {pool:9s} pooling: test accuracy {test['accuracy']:.3f}  macro-F1 {test['macro_f1']:.3f}  "
               f"({time.perf_counter() - start:.1f} s, {result.metrics['epochs']} epochs)")
         if pool == "attention" and "pointing_accuracy" in test:
-            print(f"            pointing game: each node's max-weight step lies in its true peak window for "
-                  f"{test['pointing_accuracy']:.0%} of test nodes ({test['attention_mass']:.0%} of the weight)")
+            print(f"            pointing game: the peaked node's max-weight step lies in the true peak window in "
+                  f"{test['pointing_accuracy']:.0%} of test samples ({test['attention_mass']:.0%} of its weight there)")
     gain = results["attention"]["test"]["accuracy"] - results["mean"]["test"]["accuracy"]
     print(f"attention - mean: {gain:+.3f} test accuracy")
     print(f"run directories: {root / 'attention'} and {root / 'mean'} "

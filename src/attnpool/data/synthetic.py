@@ -1,13 +1,13 @@
 """``synthetic:peaks``: the spec's scenario (7 nodes, 30 steps, a label decided by a short peak at a random step).
 
-Every node of every sample is noise plus several short spikes of the same width at separate random steps:
-one peak, the tallest, and ``distractors`` smaller ones of random sign. On exactly one node the peak points
-up; on all the others it points down. The label is that node. Each node's series is then scaled by its own
-random gain and shifted by its own random level, so the series level says nothing about the label, no
-fixed threshold tells the peak from a distractor, and the spikes all look alike locally:
-only the comparison "which spike of this node is the tallest" decides. Mean pooling over time averages the
-peak with the distractors; attention can pick the tallest spike and read its sign. The true peak positions
-are kept in ``meta`` for pointing-game evaluation (does a node's step of maximum attention fall on its peak?).
+Every node of every sample is noise plus several short spikes of the same width at separate random steps,
+of random sign. Exactly one node also carries the **peak**: a short upward spike clearly taller than that
+node's other spikes (which are ``distractor_ratio`` of its height). The label is that node. Each node's
+series is scaled by its own random gain and shifted by its own random level, so no fixed threshold tells the
+peak from a tall distractor on another node, the series level says nothing, and the spikes all look alike
+locally: only "is one spike of this node far taller than its others" decides. Mean pooling over time
+averages the peak with the distractors; attention can pick the peak out. The true peak positions are kept
+in ``meta`` for the pointing game (does the peaked node's step of maximum attention fall on its peak?).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from .dataset import DataError, TimeSeriesSet
 
 DEFAULTS = dict(samples=1200, steps=30, peak_width=2, amplitude=(2.2, 3.2), distractors=6,
-                distractor_ratio=(0.5, 0.85), noise=0.2, gain=(0.5, 2.0), level=2.0)
+                distractor_ratio=(0.3, 0.6), noise=0.2, gain=(0.5, 2.0), level=2.0)
 
 
 def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, horizon=None, **options) -> TimeSeriesSet:
@@ -30,15 +30,15 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
         seed: the generator's seed; the same seed gives the same data.
         **options: ``samples`` (default: 1200), ``steps`` T (default: 30), ``peak_width`` (default: 2),
             ``amplitude`` peak height range (default: (2.2, 3.2)), ``distractors`` smaller spikes of the same
-            width per node (default: 6), ``distractor_ratio`` their height as a fraction of the node's peak
-            (default: (0.5, 0.85)), ``noise`` std (default: 0.2), ``gain`` range of each node's random scale
+            width per node (default: 6; nodes without the peak get one more), ``distractor_ratio`` their
+            height as a fraction of the peak height drawn for the node (default: (0.3, 0.6)), ``noise`` std (default: 0.2), ``gain`` range of each node's random scale
             factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off), ``level`` each node's random
             offset, uniform in ``[-level, level]`` (default: 2.0).
 
     Returns:
-        x ``[S, N, T, 1]``, y int64 ``[S]`` (the node whose peak points up), and meta ``peak_start`` int64
-        ``[S, N]`` (first step of each node's peak), ``peak_width`` int, ``peak_sign`` int8 ``[S, N]``,
-        ``label_node`` int64 ``[S]`` (the node carrying the label-deciding peak).
+        x ``[S, N, T, 1]``, y int64 ``[S]`` (the node with the peak), and meta ``peak_start`` int64 ``[S, N]``
+        (first step of the peak on the label node, -1 on the nodes without one), ``peak_width`` int,
+        ``label_node`` int64 ``[S]`` (the node carrying the label-deciding peak; equals y).
     """
     kind = source.split(":", 1)[1].strip().lower()
     if kind != "peaks":
@@ -82,20 +82,20 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
 
     # Heights: the peak is the tallest spike of its node; distractors are a fraction of it, random sign.
     label = rng.integers(0, N, size=S)
-    sign = np.where(np.arange(N)[None, :] == label[:, None], 1, -1).astype(np.int8)
+    has_peak = np.arange(N)[None, :] == label[:, None]  # [S, N]
     peak = rng.uniform(*opt["amplitude"], size=(S, N))
-    height = np.empty((S, N, k + 1))
-    height[..., 0] = peak * sign
-    height[..., 1:] = (peak[..., None] * rng.uniform(*opt["distractor_ratio"], size=(S, N, k))
-                       * rng.choice([-1.0, 1.0], size=(S, N, k)))
+    ratio = rng.uniform(*opt["distractor_ratio"], size=(S, N, k + 1))
+    # Spike 0 is the peak (full height, upward) on the label node, and one more distractor elsewhere.
+    height = peak[..., None] * ratio * rng.choice([-1.0, 1.0], size=(S, N, k + 1))
+    height[..., 0] = np.where(has_peak, peak, height[..., 0])
 
     steps = np.arange(T)
     on = (steps >= starts[..., None]) & (steps < starts[..., None] + width)  # [S, N, k+1, T]
     x = opt["noise"] * rng.standard_normal((S, N, T)) + (on * height[..., None]).sum(axis=2)
     # Each node's series is scaled by its own random gain (log-uniform) and shifted by its own random level:
     # no fixed threshold tells the peak from a distractor across nodes, and the level says nothing about the
-    # label. (Centring each series on its mean would leak the label: an upward peak lowers every other step,
-    # and a model could read the label off the flat stretches without looking at any peak.)
+    # label. (Centring each series on its mean would leak the label: the upward peak lowers every other step
+    # of its node, and a model could read the label off the flat stretches without looking at the peak.)
     x *= np.exp(rng.uniform(np.log(low), np.log(high), size=(S, N, 1)))
     x += rng.uniform(-opt["level"], opt["level"], size=(S, N, 1))
 
@@ -106,12 +106,11 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
         task="classify",
         node_names=node_names,
         feature_names=["value"],
-        class_names=[f"peak up on {name}" for name in node_names],
+        class_names=[f"peak on {name}" for name in node_names],
         meta={
             "source": source,
-            "peak_start": start.astype(np.int64),
+            "peak_start": np.where(has_peak, start, -1).astype(np.int64),
             "peak_width": int(width),
-            "peak_sign": sign,
             "label_node": label.astype(np.int64),
         },
     )
