@@ -17,7 +17,6 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ._blocks import GradAccumulator, Params, backward_block, masked_block, scores_block
-from .memory import empty_like_large
 from .fused import _delta
 
 #: Steps per chunk (per block): features and hidden layer of one chunk stay in cache.
@@ -124,7 +123,7 @@ class _ChunkedAttentionPool(torch.autograd.Function):
         hidden = feat.new_empty(block, p.hidden)
         xbuf = feat.new_empty(block, channels) if mask is not None else None
         acc = GradAccumulator(p, channels, feat) if any(needs_params) else None
-        dx = empty_like_large(feat) if needs_x else None
+        dx = torch.empty_like(feat) if needs_x else None
         w1s = p.w2s.unsqueeze(1) * w1
         gp = grad_pooled.contiguous() if grad_pooled is not None else None
         gw = grad_weights.contiguous() if grad_weights is not None else None

@@ -21,7 +21,6 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ._blocks import GradAccumulator, Params, backward_block, masked_block, scores_block, softmax_rows_
-from .memory import empty_like_large
 
 #: Steps per block: the block's features (steps * C) and hidden layer (steps * H) stay in the CPU's cache.
 DEFAULT_BLOCK_STEPS = 16384
@@ -94,7 +93,7 @@ class _FusedAttentionPool(torch.autograd.Function):
         hidden = feat.new_empty(rows * steps, p.hidden)
         xbuf = feat.new_empty(rows * steps, channels) if mask is not None else None
         acc = GradAccumulator(p, channels, feat) if any(needs_params) else None
-        dx = empty_like_large(feat) if needs_x else None
+        dx = torch.empty_like(feat) if needs_x else None
         w1s = p.w2s.unsqueeze(1) * w1
         gp = grad_pooled.contiguous() if grad_pooled is not None else None
         gw = grad_weights.contiguous() if grad_weights is not None else None
