@@ -161,3 +161,63 @@ def backward_block(
             dx.view(-1, channels).addmm_(dh, w1s)
         else:
             torch.mm(dh, w1s, out=dx.view(-1, channels))
+
+
+class BackwardPass:
+    """The set-up both CPU backwards share (fused and chunked differ only in how they walk the blocks).
+
+    Holds the saved tensors, the score-gradient offsets ``delta``, one block's scratch, the parameter
+    accumulator and the input gradient; :meth:`block` runs :func:`backward_block` on rows ``r0:r1`` and steps
+    ``t0:t1``, and :meth:`gradients` returns what ``autograd.Function.backward`` must return.
+
+    Args:
+        ctx: the Function's context; saved ``(feat, mask, w1, b1, w2, b2, weights, pooled)`` and ``temperature``.
+        grad_pooled: ``[N, C]`` or None; grad_weights: ``[N, T]`` or None.
+        scratch_steps: the most steps one block holds.
+    """
+
+    def __init__(self, ctx, grad_pooled: Tensor | None, grad_weights: Tensor | None, scratch_steps: int):
+        feat, mask, w1, b1, w2, b2, weights, pooled = ctx.saved_tensors
+        channels = feat.shape[-1]
+        self.feat, self.mask, self.weights = feat, mask, weights
+        self.needs_params = ctx.needs_input_grad[2:6]
+        self.p = Params(w1, b1, w2, b2, ctx.temperature)
+        self.delta = score_grad_offsets(weights, pooled, grad_pooled, grad_weights)
+        self.hidden = feat.new_empty(scratch_steps, self.p.hidden)
+        self.xbuf = feat.new_empty(scratch_steps, channels) if mask is not None else None
+        self.acc = GradAccumulator(self.p, channels, feat) if any(self.needs_params) else None
+        self.dx = torch.empty_like(feat) if ctx.needs_input_grad[0] else None
+        self.w1s = self.p.w2s.unsqueeze(1) * w1
+        self.gp = grad_pooled.contiguous() if grad_pooled is not None else None
+        self.gw = grad_weights.contiguous() if grad_weights is not None else None
+
+    def block(self, x: Tensor, r0: int, r1: int, t0: int, t1: int) -> None:
+        """Backward of rows ``r0:r1``, steps ``t0:t1``; ``x [(r1-r0)*(t1-t0), C]`` already masked."""
+        backward_block(
+            x,
+            self.weights[r0:r1, t0:t1],
+            self.gp[r0:r1] if self.gp is not None else None,
+            self.gw[r0:r1, t0:t1] if self.gw is not None else None,
+            self.delta[r0:r1],
+            self.p,
+            self.hidden[: x.shape[0]],
+            self.acc,
+            self.dx[r0:r1, t0:t1] if self.dx is not None else None,
+            self.w1s,
+        )
+
+    def gradients(self) -> tuple:
+        """``(dx, None, dW1, db1, dW2, db2, None, None)`` for the Function's 8 inputs."""
+        grads = self.acc.finish(self.needs_params) if self.acc is not None else (None,) * 4
+        return (self.dx, None, *grads, None, None)
+
+
+def score_grad_offsets(weights: Tensor, pooled: Tensor, grad_pooled: Tensor | None,
+                       grad_weights: Tensor | None) -> Tensor:
+    """``delta [N] = sum_t a_t (gw_t + x_t . gp) = a . gw + pooled . gp`` (FlashAttention's trick: no pass over x)."""
+    delta = torch.zeros(weights.shape[0], dtype=weights.dtype, device=weights.device)
+    if grad_pooled is not None:
+        delta += (pooled * grad_pooled).sum(-1)
+    if grad_weights is not None:
+        delta += (weights * grad_weights).sum(-1)
+    return delta

@@ -16,8 +16,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ._blocks import GradAccumulator, Params, backward_block, masked_block, scores_block
-from .fused import _delta
+from ._blocks import BackwardPass, Params, masked_block, scores_block
 
 #: Steps per chunk (per block): features and hidden layer of one chunk stay in cache.
 DEFAULT_CHUNK_STEPS = 16384
@@ -111,41 +110,16 @@ class _ChunkedAttentionPool(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_pooled, grad_weights):
-        feat, mask, w1, b1, w2, b2, weights, pooled = ctx.saved_tensors
-        needs_x = ctx.needs_input_grad[0]
-        needs_params = ctx.needs_input_grad[2:6]
         if grad_pooled is None and grad_weights is None:
             return (None,) * 8
+        feat = ctx.saved_tensors[0]
         n_rows, steps, channels = feat.shape
-        p = Params(w1, b1, w2, b2, ctx.temperature)
-        delta = _delta(weights, pooled, grad_pooled, grad_weights)
-        block = ctx.block
-        hidden = feat.new_empty(block, p.hidden)
-        xbuf = feat.new_empty(block, channels) if mask is not None else None
-        acc = GradAccumulator(p, channels, feat) if any(needs_params) else None
-        dx = torch.empty_like(feat) if needs_x else None
-        w1s = p.w2s.unsqueeze(1) * w1
-        gp = grad_pooled.contiguous() if grad_pooled is not None else None
-        gw = grad_weights.contiguous() if grad_weights is not None else None
+        bw = BackwardPass(ctx, grad_pooled, grad_weights, ctx.block)
         for r0, r1, t0, t1 in iter_blocks(n_rows, steps, ctx.chunk_steps):
-            n, length = r1 - r0, t1 - t0
-            x = feat[r0:r1, t0:t1].reshape(n * length, channels)
-            mblock = mask[r0:r1, t0:t1].reshape(-1) if mask is not None else None
-            x = masked_block(x, mblock, xbuf)
-            backward_block(
-                x,
-                weights[r0:r1, t0:t1],
-                gp[r0:r1] if gp is not None else None,
-                gw[r0:r1, t0:t1] if gw is not None else None,
-                delta[r0:r1],
-                p,
-                hidden[: n * length],
-                acc,
-                dx[r0:r1, t0:t1] if dx is not None else None,
-                w1s,
-            )
-        grads = acc.finish(needs_params) if acc is not None else (None,) * 4
-        return (dx, None, *grads, None, None)
+            x = feat[r0:r1, t0:t1].reshape((r1 - r0) * (t1 - t0), channels)
+            mblock = bw.mask[r0:r1, t0:t1].reshape(-1) if bw.mask is not None else None
+            bw.block(masked_block(x, mblock, bw.xbuf), r0, r1, t0, t1)
+        return bw.gradients()
 
 
 def _finish_rows(weights: Tensor, pooled: Tensor, r0: int, r1: int, run_max: Tensor, norm: Tensor, acc: Tensor) -> None:

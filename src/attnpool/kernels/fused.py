@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ._blocks import GradAccumulator, Params, backward_block, masked_block, scores_block, softmax_rows_
+from ._blocks import BackwardPass, Params, masked_block, scores_block, softmax_rows_
 
 #: Steps per block: the block's features (steps * C) and hidden layer (steps * H) stay in the CPU's cache.
 DEFAULT_BLOCK_STEPS = 16384
@@ -80,49 +80,15 @@ class _FusedAttentionPool(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_pooled, grad_weights):
-        feat, mask, w1, b1, w2, b2, weights, pooled = ctx.saved_tensors
-        needs_x = ctx.needs_input_grad[0]
-        needs_params = ctx.needs_input_grad[2:6]
         if grad_pooled is None and grad_weights is None:
             return (None,) * 8
+        feat = ctx.saved_tensors[0]
         n_rows, steps, channels = feat.shape
-        p = Params(w1, b1, w2, b2, ctx.temperature)
-        delta = _delta(weights, pooled, grad_pooled, grad_weights)
         rows = ctx.rows
+        bw = BackwardPass(ctx, grad_pooled, grad_weights, rows * steps)
         x2 = feat.view(n_rows * steps, channels)
-        hidden = feat.new_empty(rows * steps, p.hidden)
-        xbuf = feat.new_empty(rows * steps, channels) if mask is not None else None
-        acc = GradAccumulator(p, channels, feat) if any(needs_params) else None
-        dx = torch.empty_like(feat) if needs_x else None
-        w1s = p.w2s.unsqueeze(1) * w1
-        gp = grad_pooled.contiguous() if grad_pooled is not None else None
-        gw = grad_weights.contiguous() if grad_weights is not None else None
         for r0 in range(0, n_rows, rows):
             r1 = min(n_rows, r0 + rows)
-            m = r1 - r0
-            mrow = mask[r0:r1].reshape(-1) if mask is not None else None
-            x = masked_block(x2[r0 * steps : r1 * steps], mrow, xbuf)
-            backward_block(
-                x,
-                weights[r0:r1],
-                gp[r0:r1] if gp is not None else None,
-                gw[r0:r1] if gw is not None else None,
-                delta[r0:r1],
-                p,
-                hidden[: m * steps],
-                acc,
-                dx[r0:r1] if dx is not None else None,
-                w1s,
-            )
-        grads = acc.finish(needs_params) if acc is not None else (None,) * 4
-        return (dx, None, *grads, None, None)
-
-
-def _delta(weights: Tensor, pooled: Tensor, grad_pooled: Tensor | None, grad_weights: Tensor | None) -> Tensor:
-    """``delta [N] = sum_t a_t (gw_t + x_t . gp) = a . gw + pooled . gp`` (FlashAttention's trick: no pass over x)."""
-    delta = torch.zeros(weights.shape[0], dtype=weights.dtype, device=weights.device)
-    if grad_pooled is not None:
-        delta += (pooled * grad_pooled).sum(-1)
-    if grad_weights is not None:
-        delta += (weights * grad_weights).sum(-1)
-    return delta
+            mrow = bw.mask[r0:r1].reshape(-1) if bw.mask is not None else None
+            bw.block(masked_block(x2[r0 * steps : r1 * steps], mrow, bw.xbuf), r0, r1, 0, steps)
+        return bw.gradients()

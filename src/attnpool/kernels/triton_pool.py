@@ -22,8 +22,7 @@ import triton.language as tl
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ._blocks import GradAccumulator, Params
-from .fused import _delta
+from ._blocks import GradAccumulator, Params, score_grad_offsets
 
 #: Steps per tile. 64 x 32 features and 64 x 16 hidden values fit in registers on current GPUs.
 BLOCK_T = 64
@@ -103,7 +102,7 @@ class _TritonAttentionPool(torch.autograd.Function):
         n_rows, steps, channels = feat.shape
         hidden = w1.shape[0]
         p = Params(w1, b1, w2, b2, ctx.temperature)
-        delta = _delta(weights, pooled, grad_pooled, grad_weights)
+        delta = score_grad_offsets(weights, pooled, grad_pooled, grad_weights)
         acc_dtype = torch.float64 if feat.dtype == torch.float64 else torch.float32
         programs = max(1, min(n_rows, _num_programs(feat.device)))
         # Per program: sum_t relu'*gs x^T [H*C], sum_t relu'*gs [H], sum_t relu*gs [H], sum_t gs [1].
