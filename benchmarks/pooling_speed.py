@@ -79,7 +79,9 @@ def main(argv=None) -> int:
             _print_row(row)
     args.load = (load_start, _load())
     text = _report(rows, shapes, args, device)
-    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / ("pooling_speed_cuda.md" if device.type == "cuda" else "pooling_speed.md")
+    # --quick never overwrites the recorded full results: it has a file of its own (git-ignored).
+    name = "pooling_speed" + ("_cuda" if device.type == "cuda" else "") + ("_quick" if args.quick else "")
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"{name}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(f"\nwrote {out}")
