@@ -3,28 +3,11 @@
 import csv
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-TINY = ["--data-option", "samples=240", "--epochs", "3", "--batch-size", "32", "--no-progress", "--threads", "1"]
-
-
-def attnpool(*args, timeout=300, cwd=None):
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    return subprocess.run([sys.executable, "-m", "attnpool", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=cwd)
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    run = tmp_path_factory.mktemp("runs") / "peaks"
-    proc = attnpool("train", "synthetic:peaks", "--out", run, "--encoder", "linear", *TINY)
-    assert proc.returncode == 0, proc.stderr
-    return run, proc
+from .helpers import TINY, attnpool
 
 
 def test_train_writes_a_complete_run_directory(tiny_run):

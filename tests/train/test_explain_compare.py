@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from .test_cli_run import TINY, attnpool, tiny_run  # noqa: F401  (fixture)
+from .helpers import TINY, attnpool
 
 
-def test_explain_writes_figures_weights_and_stats(tiny_run, tmp_path):  # noqa: F811
+def test_explain_writes_figures_weights_and_stats(tiny_run, tmp_path):
     run, _ = tiny_run
     out = tmp_path / "explain"
     proc = attnpool("explain", run, "--out", out, "--threads", "1")
@@ -28,7 +28,7 @@ def test_explain_writes_figures_weights_and_stats(tiny_run, tmp_path):  # noqa: 
     assert 0.0 <= summary["pointing_accuracy"] <= 1.0
 
 
-def test_explain_chosen_samples_and_bad_sample(tiny_run, tmp_path):  # noqa: F811
+def test_explain_chosen_samples_and_bad_sample(tiny_run, tmp_path):
     run, _ = tiny_run
     proc = attnpool("explain", run, "--out", tmp_path / "e", "--samples", "0,3", "--threads", "1")
     assert proc.returncode == 0, proc.stderr

@@ -7,7 +7,6 @@ causal (step t sees steps <= t only), so right-padding leaves every valid step's
 
 from __future__ import annotations
 
-
 from torch import Tensor, nn
 
 ENCODERS = ("linear", "tcn", "gru")

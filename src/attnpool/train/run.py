@@ -56,12 +56,7 @@ def load_dataset(cfg: TrainConfig, source: str | None = None):
 
 def model_kwargs_for(cfg: TrainConfig, ds) -> dict:
     """The SpatioTemporalNet arguments for this config and data."""
-    if ds.task == "classify":
-        out = ds.n_classes
-    elif ds.task == "forecast":
-        out = int(ds.y.shape[-1])
-    else:
-        out = int(ds.y.shape[-1])
+    out = ds.n_classes if ds.task == "classify" else int(ds.y.shape[-1])  # classes, D or the horizon H
     per_node = ds.task == "regress" and ds.y.ndim == 3
     adjacency = None
     if cfg.mixer == "graph" and ds.adjacency is not None:
