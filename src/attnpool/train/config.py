@@ -26,7 +26,6 @@ class TrainConfig:
     mixer: str = "none"
     channels: int = 32
     dropout: float = 0.1
-    per_node: bool = False
     pool_kwargs: dict = field(default_factory=dict)
     # optimisation
     epochs: int = 100
@@ -53,7 +52,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known - {"resolved"})
+        # "resolved" is what train wrote about the data; "per_node" (regress) is now read off the data's y.
+        unknown = sorted(set(data) - known - {"resolved", "per_node"})
         if unknown:
             raise ValueError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         values = {k: v for k, v in data.items() if k in known}

@@ -57,13 +57,13 @@ def load_dataset(cfg: TrainConfig, source: str | None = None):
 def model_kwargs_for(cfg: TrainConfig, ds) -> dict:
     """The SpatioTemporalNet arguments for this config and data."""
     out = ds.n_classes if ds.task == "classify" else int(ds.y.shape[-1])  # classes, D or the horizon H
-    per_node = ds.task == "regress" and ds.y.ndim == 3
+    per_node = ds.task == "regress" and ds.y.ndim == 3  # y [S, N, D]: one target vector per node
     adjacency = None
     if cfg.mixer == "graph" and ds.adjacency is not None:
         adjacency = np.asarray(ds.adjacency, dtype=np.float32).tolist()
     return dict(
         n_nodes=ds.n_nodes, n_features=ds.n_features, task=ds.task, out_features=out, encoder=cfg.encoder,
-        pool=cfg.pool, mixer=cfg.mixer, channels=cfg.channels, per_node=per_node or cfg.per_node,
+        pool=cfg.pool, mixer=cfg.mixer, channels=cfg.channels, per_node=per_node,
         adjacency=adjacency, dropout=cfg.dropout, pool_kwargs=dict(cfg.pool_kwargs),
     )
 
@@ -71,7 +71,7 @@ def model_kwargs_for(cfg: TrainConfig, ds) -> dict:
 def fit(cfg: TrainConfig, out_dir: str | Path, *, overwrite: bool = False, quiet: bool = False) -> RunResult:
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics."""
     out_dir = Path(out_dir)
-    _prepare_run_dir(out_dir, overwrite, create=False)
+    _check_run_dir(out_dir, overwrite)
     ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
 
     import lightning as L
@@ -251,16 +251,18 @@ def _save_model(path: Path, model: SpatioTemporalNet, kwargs: dict, ds) -> None:
     tmp.replace(path)
 
 
-def _prepare_run_dir(out_dir: Path, overwrite: bool, create: bool = True) -> None:
+def _check_run_dir(out_dir: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` that is a file, or that holds an earlier run unless ``overwrite``."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and (out_dir / CONFIG_FILE).exists() and not overwrite:
-        if int(os.environ.get("LOCAL_RANK", "0")) == 0:  # DDP workers re-enter after rank 0 wrote config.json
-            raise ValueError(f"--out {out_dir} already holds a run; choose a new directory or pass --overwrite")
-    if not create:
-        return
+    # DDP workers (LOCAL_RANK > 0) re-enter after rank 0 wrote config.json: only rank 0 checks.
+    if (out_dir / CONFIG_FILE).exists() and not overwrite and int(os.environ.get("LOCAL_RANK", "0")) == 0:
+        raise ValueError(f"--out {out_dir} already holds a run; choose a new directory or pass --overwrite")
+
+
+def _prepare_run_dir(out_dir: Path, overwrite: bool) -> None:
+    """Create ``out_dir``; with ``overwrite``, remove an earlier run's own files (anything else stays)."""
     if overwrite and int(os.environ.get("LOCAL_RANK", "0")) == 0:
-        # --overwrite replaces an earlier run's own files only; anything else in the folder stays.
         for name in ("checkpoints", "logs"):
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in (MODEL_FILE, METRICS_FILE):
