@@ -1,0 +1,84 @@
+"""A/B timing of AttentionPool between two source trees, interleaved in one process (robust to a shared machine).
+
+    .venv/bin/python benchmarks/ab_dispatch.py OLD_SRC_DIR [--big]
+
+OLD_SRC_DIR holds an ``attnpool`` package (e.g. ``git archive <commit> src | tar -x -C /tmp/old``, then
+``/tmp/old/src``); it is imported as ``attnpool_old`` beside the installed ``attnpool``. Each round times both
+trees back to back on the same input (blocks of calls, as timeit does); the report is the median over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+
+def load_old(src: Path):
+    spec = importlib.util.spec_from_file_location(
+        "attnpool_old", src / "attnpool" / "__init__.py", submodule_search_locations=[str(src / "attnpool")]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["attnpool_old"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def block_time(step, calls):
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    return (time.perf_counter() - start) / calls
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("old_src")
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--shapes", nargs="*", default=["14,30,32", "65536,30,32"])
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    import attnpool
+
+    old = load_old(Path(args.old_src))
+    for text in args.shapes:
+        shape = tuple(int(v) for v in text.split(","))
+        torch.manual_seed(0)
+        feat = torch.randn(shape)
+        x = feat.clone().requires_grad_(True)
+        pools = {"old": old.AttentionPool(shape[-1]), "new": attnpool.AttentionPool(shape[-1])}
+        pools["new"].load_state_dict(pools["old"].state_dict())
+
+        def fwd(pool):
+            with torch.no_grad():
+                pool(feat)
+
+        def fb(pool):
+            x.grad = None
+            pool(x).sum().backward()
+
+        for label, step in (("forward", fwd), ("fwd+bwd", fb)):
+            for pool in pools.values():
+                for _ in range(3):
+                    step(pool)
+            one = block_time(lambda: step(pools["new"]), 1)
+            calls = max(1, min(2000, int(5e-3 / max(one, 1e-7))))
+            rounds = args.rounds if calls > 1 else max(5, args.rounds // 6)
+            times = {k: [] for k in pools}
+            for _ in range(rounds):
+                for key, pool in pools.items():
+                    times[key].append(block_time(lambda: step(pool), calls))
+            med = {k: statistics.median(v) for k, v in times.items()}
+            ratio = [n / o for n, o in zip(times["new"], times["old"])]
+            print(f"{str(list(shape)):>16} {label:<8} old {med['old'] * 1e6:10.1f} us  new {med['new'] * 1e6:10.1f} us"
+                  f"  new/old median of paired ratios {statistics.median(ratio):.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
