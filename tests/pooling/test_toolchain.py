@@ -225,3 +225,17 @@ def test_func_grad(paths, label, path, masked):
     torch.testing.assert_close(got_feat, x.grad, **TOL)
     for name, value in pool.named_parameters():
         torch.testing.assert_close(got_params[name], value.grad, **TOL)
+
+
+@pytest.mark.parametrize("impl", ["small", "fused", "chunked"])
+def test_forced_kernels_step_aside_too(impl):
+    torch.manual_seed(0)
+    pool = AttentionPool(C, impl=impl)
+    feat = torch.randn(3, 12, C)
+    want = pool.reference(feat)
+    _close(torch.func.vmap(lambda f: pool(f, return_weights=True))(feat.unsqueeze(0)), [w.unsqueeze(0) for w in want])
+    _close(torch.jit.trace(NoMask(pool), (feat,))(feat), want)
+    grad = torch.func.grad(lambda x: pool(x).sum())(feat)
+    x = feat.clone().requires_grad_(True)
+    pool.reference(x)[0].sum().backward()
+    torch.testing.assert_close(grad, x.grad, **TOL)
