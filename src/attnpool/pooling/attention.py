@@ -36,10 +36,13 @@ class AttentionPool(TemporalPool):
 
     dtype: ``feat`` must have the parameters' dtype (one ``TypeError`` naming both otherwise, on every path).
 
-    Finite range (float32, the default initialisation scale, measured in tests/pooling/test_finite_range.py):
-    outputs and gradients of every path stay finite for ``|feat| <= 1e36`` at valid steps. Beyond that, the
-    products ``a_t * feat_t`` and ``grad . feat_t`` of the backward overflow float32's 3.4e38 even though the
-    forward is still finite; scale such inputs down (or use float64).
+    Finite range (float32, default initialisation; tests/pooling/test_finite_range.py): outputs, weights and
+    all gradients stay finite on every path (reference, small, fused, chunked) for ``|feat| <= 1e36`` at valid
+    steps. Measured at C = 32 (8 seeds, masked and not): every path alike, gradients finite up to
+    ``max |feat| = 3e37`` and non-finite from ``1e38``, where the weights' gradient ``feat_t . grad_pooled`` and
+    the hidden layer's overflow float32 (in autograd's backward as in the kernels'); the margin of 30 covers
+    wider C and larger trained weights. Masked steps may hold anything (NaN, inf). Scale larger inputs down,
+    or use float64.
 
     Args:
         in_features: channel count C of ``feat [..., T, C]``.
