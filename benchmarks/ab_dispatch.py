@@ -41,7 +41,10 @@ def main() -> int:
     p.add_argument("old_src")
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--shapes", nargs="*", default=["14,30,32", "65536,30,32"])
+    p.add_argument("--out", default=None, help="also write the lines, the command and the load to this Markdown file")
     args = p.parse_args()
+    lines = []
+    load_start = open("/proc/loadavg").read().split()[:3]
     torch.set_num_threads(1)
     import attnpool
 
@@ -70,13 +73,24 @@ def main() -> int:
             calls = max(1, min(2000, int(5e-3 / max(one, 1e-7))))
             rounds = args.rounds if calls > 1 else max(5, args.rounds // 6)
             times = {k: [] for k in pools}
-            for _ in range(rounds):
-                for key, pool in pools.items():
-                    times[key].append(block_time(lambda: step(pool), calls))
+            for i in range(rounds):
+                for key in ("old", "new") if i % 2 == 0 else ("new", "old"):  # alternate who goes first
+                    times[key].append(block_time(lambda: step(pools[key]), calls))
             med = {k: statistics.median(v) for k, v in times.items()}
             ratio = [n / o for n, o in zip(times["new"], times["old"])]
-            print(f"{str(list(shape)):>16} {label:<8} old {med['old'] * 1e6:10.1f} us  new {med['new'] * 1e6:10.1f} us"
-                  f"  new/old median of paired ratios {statistics.median(ratio):.3f}", flush=True)
+            lines.append(f"| {list(shape)} | {label} | {med['old'] * 1e6:.1f} us | {med['new'] * 1e6:.1f} us "
+                         f"| {statistics.median(ratio):.3f} |")
+            print(lines[-1], flush=True)
+    if args.out:
+        load_end = open("/proc/loadavg").read().split()[:3]
+        Path(args.out).write_text("\n".join([
+            "# AttentionPool A/B: two source trees, interleaved in one process", "",
+            f"Command: `.venv/bin/python benchmarks/ab_dispatch.py {' '.join(sys.argv[1:])}`", "",
+            f"torch {torch.__version__}, 1 thread; load average {' '.join(load_start)} at the start, "
+            f"{' '.join(load_end)} at the end (a shared machine: absolute times are inflated; the paired ratio "
+            "is the measure).", "",
+            "| feat | pass | old (median) | new (median) | new/old (median of paired ratios) |",
+            "|---|---|---|---|---|", *lines, ""]))
     return 0
 
 

@@ -44,6 +44,8 @@ CHUNKED_MIN_STEPS = 1 << 21
 # Looked up once: at the spec's size every attribute lookup on the hot path is a visible share of a 30 us call.
 _tracing_state = torch._C._get_tracing_state  # jit.trace and the legacy ONNX exporter (which traces)
 _functorch_level = torch._C._functorch.peek_interpreter_stack  # vmap, grad, jacrev, functionalize, ...
+# The function, not its flag: dynamo folds the call to True without a guard (reading the flag would guard on it).
+_is_compiling = torch.compiler.is_compiling  # torch.compile, torch.export, the dynamo ONNX exporter
 
 
 def must_use_reference() -> bool:
@@ -57,7 +59,7 @@ def must_use_reference() -> bool:
     ``torch.compile``, ``torch.export`` and ``torch.onnx.export(dynamo=True)`` (``torch.compiler.is_compiling()``).
     ``torch.jit.script`` never runs this code: :meth:`attnpool.AttentionPool.__prepare_scriptable__` refuses it.
     """
-    return _tracing_state() is not None or _functorch_level() is not None or torch.compiler.is_compiling()
+    return _tracing_state() is not None or _functorch_level() is not None or _is_compiling()
 
 
 def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> str:
