@@ -154,8 +154,11 @@ def config_from_args(args) -> TrainConfig:
         value = getattr(args, _field(flag), None)
         if value is not None:
             changes[_field(flag)] = value
-    data_options = dict(cfg.data_options)
+    # A config's data_options that is not a mapping is left as it is, for validate() to name.
+    data_options = dict(cfg.data_options) if isinstance(cfg.data_options, dict) else cfg.data_options
     for item in getattr(args, "data_option", []) or []:
+        if not isinstance(data_options, dict):
+            break
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UserError(f"--data-option must be KEY=VALUE, got {item!r}")
@@ -178,6 +181,15 @@ def _parse_value(text: str):
 
 
 def _cmd_train(args) -> int:
+    try:
+        return _train(args)
+    except Interrupted as err:
+        # fit says what it kept once the run directory exists; before that (data loading), nothing was written.
+        err.kept = err.kept or f"nothing was written to {args.out}; run the same command again"
+        raise
+
+
+def _train(args) -> int:
     if args.resume:
         if args.overwrite:
             raise UserError("--resume continues the run in --out and --overwrite replaces it: give one of them")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,9 @@ class TrainConfig:
         if isinstance(self.devices, bool) or not isinstance(self.devices, (str, int)):
             raise ConfigError(f"devices must be a string or an int, got {self.devices!r} "
                               f"({type(self.devices).__name__})", key="devices")
+        if not re.fullmatch(r"auto|-1|\d+|\d+(,\d+)*,?", str(self.devices).strip()):
+            raise ConfigError(f"devices must be a count (1), -1, 'auto' or device ids ('0,1'), got {self.devices!r}",
+                              key="devices")
         if not isinstance(self.progress, bool):
             raise ConfigError(f"progress must be True or False, got {self.progress!r}", key="progress")
         # Names as make_pool reads them: "multi-head" is "multihead".

@@ -60,9 +60,10 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     cfg.validate()
     out_dir = Path(out_dir)
     ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
-    _check_accelerator(cfg)  # before the run directory exists, so a wrong device leaves nothing behind
 
     from lightning.pytorch.utilities import rank_zero_only
+
+    _check_engine(cfg)  # before the run directory exists, so a wrong device leaves nothing behind
 
     # Under DDP every process runs fit; only global rank 0 checks, locks, clears and writes the run directory.
     if rank_zero_only.rank != 0:
@@ -181,10 +182,21 @@ def _kept(out_dir: Path) -> str:
     return f"kept {out_dir} (unfinished, with {what}); continue with: attnpool train --out {out_dir} --resume"
 
 
-def _check_accelerator(cfg: TrainConfig) -> None:
-    """Refuse a GPU accelerator torch cannot see, before anything is written (Lightning would say it later,
-    in a traceback, after the run directory was made)."""
+def _check_engine(cfg: TrainConfig) -> None:
+    """Refuse an accelerator or strategy Lightning does not know, or a GPU torch cannot see, before anything is
+    written (Lightning would say it later, in a traceback, after the run directory was made)."""
+    from lightning.pytorch.accelerators import AcceleratorRegistry
+    from lightning.pytorch.strategies import StrategyRegistry
+
     name = str(cfg.accelerator).lower()
+    known = ["auto", "gpu", *AcceleratorRegistry.available_accelerators()]
+    if name not in known:
+        raise ConfigError(f"accelerator must be one of {', '.join(sorted(set(known)))}, got {cfg.accelerator!r}",
+                          key="accelerator")
+    strategies = ["auto", *StrategyRegistry.available_strategies()]
+    if cfg.strategy not in strategies:
+        raise ConfigError(f"strategy must be one of auto, ddp, ddp_spawn, ... ({len(strategies)} names Lightning "
+                          f"knows), got {cfg.strategy!r}", key="strategy")
     if name in ("gpu", "cuda") and not torch.cuda.is_available():
         raise ConfigError(f"accelerator {cfg.accelerator!r} needs a CUDA GPU, and torch sees none "
                           f"(torch.cuda.is_available() is False); use --accelerator cpu", key="accelerator")

@@ -15,8 +15,16 @@ def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     (``source``: every sample in one part, so a file of a few samples works). In the data's own units: the
     model holds the normalisation."""
     split = tuple(cfg.split) if source is None else (1.0, 0.0, 0.0)
+    # The run's data options belong to its kind of source (samples= to synthetic:peaks, delimiter= to a CSV):
+    # new data of another kind (an .npz to predict on) gets none of them.
+    options = dict(cfg.data_options) if source is None or _kind(source) == _kind(cfg.data) else {}
     return load_data(source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
-                     split=split, seed=cfg.seed, **dict(cfg.data_options))
+                     split=split, seed=cfg.seed, **options)
+
+
+def _kind(source) -> str:
+    text = str(source).lower()
+    return text.split(":", 1)[0] if ":" in text and not text.endswith((".npz", ".csv")) else text.rsplit(".", 1)[-1]
 
 
 def check_compatible(model: SpatioTemporalNet, ds: TimeSeriesSet, source: str) -> None:
