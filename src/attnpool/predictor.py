@@ -176,10 +176,16 @@ def load_run(run_dir: str | Path, *, device: str | torch.device = "cpu") -> Pred
     if not (run_dir / MODEL_FILE).is_file():
         what = "does not exist" if not run_dir.exists() else f"has no {MODEL_FILE} (not a finished attnpool run)"
         raise FileNotFoundError(f"run directory {run_dir} {what}")
-    saved = torch.load(run_dir / MODEL_FILE, map_location="cpu", weights_only=True)
+    model, meta = _load_saved(run_dir / MODEL_FILE)
+    return Predictor(model.to(device).eval(), meta, run_dir)
+
+
+def _load_saved(file) -> tuple[SpatioTemporalNet, dict]:
+    """The model and metadata of a ``model.pt`` (a path or a binary file object)."""
+    saved = torch.load(file, map_location="cpu", weights_only=True)
     model = SpatioTemporalNet(**saved["model_kwargs"])
     model.load_state_dict(saved["state_dict"])
-    return Predictor(model.to(device).eval(), saved.get("meta"), run_dir)
+    return model.eval(), saved.get("meta") or {}
 
 
 def _as_tensor(a, name: str) -> torch.Tensor:

@@ -131,6 +131,8 @@ def evaluate_split(model: SpatioTemporalNet, ds, split: str | None = None, batch
     """Metrics of ``model`` on ``ds`` (one split, or every sample when ``split`` is None)."""
     index = np.arange(len(ds.y)) if split is None else ds.splits[split]
     part = ds.subset(index)
+    if len(index) == 0:
+        return {"n": 0}
     pred, weights = predict_arrays(model, part, batch_size)
     if ds.task == "classify":
         metrics = classification_metrics(part.y, pred.argmax(-1), model.out_features)
