@@ -1,17 +1,26 @@
-"""The ``attnpool`` command: ``attnpool <verb> ...``.
+"""The ``attnpool`` command: ``attnpool <verb> ...``, a thin layer over :mod:`attnpool.workflow`.
 
-Every user error exits non-zero with one line on stderr (``attnpool: error: ...``), never a traceback.
+An error in what the user gave (the project's own :class:`~attnpool.errors.AttnpoolError`: a bad option, file,
+shape or run directory) exits 2 with one line on stderr (``attnpool: error: ...``). Any other exception is a
+bug and shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
+from .errors import AttnpoolError, ConfigError
+from .models import ENCODERS, MIXERS
+from .pooling import POOLS
+from .tasks import TASKS
+from .train.config import TrainConfig
 
-class UserError(Exception):
-    """An error in what the user gave (a path, a shape, an option): shown as one line, exit code 2."""
+
+class UserError(AttnpoolError):
+    """An error in the command line itself (a flag's format): shown as one line, exit code 2."""
 
 
 def set_threads(threads: int | None) -> None:
@@ -22,7 +31,7 @@ def set_threads(threads: int | None) -> None:
     if threads is None:
         threads = int(os.environ.get("ATTNPOOL_THREADS", "1"))
     if threads < 1:
-        raise UserError(f"--threads must be >= 1, got {threads}")
+        raise ConfigError(f"threads must be >= 1, got {threads}", key="threads")
     torch.set_num_threads(threads)
 
 
@@ -71,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="train several poolings with the same budget and seeds; a table and chart")
     compare.add_argument("data", nargs="?", default=None, help="a .npz or .csv file, uea:<Name>, or synthetic:peaks")
-    compare.add_argument("--pools", default="attention,mean,max,last,gated,multihead",
-                         help="comma-separated poolings (default: all six)")
+    compare.add_argument("--pools", default=",".join(POOLS),
+                         help=f"comma-separated poolings (default: all {len(POOLS)}: {','.join(POOLS)})")
     compare.add_argument("--seeds", type=int, default=5, help="seeds per pooling (default: 5)")
     compare.add_argument("--out", required=True, help="folder for compare.md/.csv/.png and the runs")
     compare.add_argument("--config", default=None, help="a config file for the shared training options")
@@ -87,81 +96,73 @@ def _add_threads(parser: argparse.ArgumentParser) -> None:
                              "fight any other busy process")
 
 
-# Flags that override TrainConfig fields; None means "not given" (keep the config's value).
+# Flags that override TrainConfig fields; None means "not given" (keep the config's value). The help text's
+# "(default: ...)" is read off TrainConfig, so the two cannot disagree.
 _TRAIN_FLAGS = [
-    ("--task", str, "classify | regress | forecast (default: inferred from the data)"),
-    ("--pool", str, "attention | mean | max | last | gated | multihead (default: attention)"),
-    ("--encoder", str, "linear | tcn | gru (default: tcn)"),
-    ("--mixer", str, "none | graph | attention (default: none)"),
-    ("--channels", int, "C, the encoder's width (default: 32)"),
-    ("--epochs", int, "maximum epochs (default: 100)"),
-    ("--batch-size", int, "batch size (default: 16)"),
-    ("--lr", float, "learning rate (default: 3e-3)"),
-    ("--weight-decay", float, "AdamW weight decay (default: 1e-4)"),
-    ("--dropout", float, "dropout (default: 0.1)"),
-    ("--patience", int, "early-stopping patience in epochs (default: 30)"),
-    ("--seed", int, "random seed (default: 0)"),
-    ("--window", int, "CSV: steps per window T (default: 30)"),
-    ("--horizon", int, "CSV: steps to forecast H (default: 1)"),
+    ("--task", str, f"{' | '.join(TASKS)} (default: inferred from the data)"),
+    ("--pool", str, " | ".join(POOLS)),
+    ("--encoder", str, " | ".join(ENCODERS)),
+    ("--mixer", str, " | ".join(MIXERS)),
+    ("--channels", int, "C, the encoder's width"),
+    ("--epochs", int, "maximum epochs"),
+    ("--batch-size", int, "batch size"),
+    ("--lr", float, "learning rate"),
+    ("--weight-decay", float, "AdamW weight decay"),
+    ("--dropout", float, "dropout"),
+    ("--patience", int, "early-stopping patience in epochs"),
+    ("--seed", int, "random seed"),
+    ("--window", int, "CSV: steps per window T"),
+    ("--horizon", int, "CSV: steps to forecast H"),
     ("--nodes", str, "UEA: channels per node ('2' = 2 nodes) or groups ('0,1,2|3,4,5'); default: one node per channel"),
-    ("--accelerator", str, "Lightning accelerator (default: cpu)"),
-    ("--devices", str, "Lightning devices (default: 1)"),
-    ("--strategy", str, "Lightning strategy, e.g. ddp (default: auto)"),
+    ("--accelerator", str, "Lightning accelerator"),
+    ("--devices", str, "Lightning devices"),
+    ("--strategy", str, "Lightning strategy, e.g. ddp"),
 ]
+_DEFAULTS = TrainConfig()
+
+
+def _flag_help(flag: str, text: str) -> str:
+    value = getattr(_DEFAULTS, _field(flag))
+    return text if value is None or "default:" in text else f"{text} (default: {value})"
+
+
+def _field(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
 
 
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     for flag, kind, text in _TRAIN_FLAGS:
-        parser.add_argument(flag, type=kind, default=None, help=text)
+        parser.add_argument(flag, type=kind, default=None, help=_flag_help(flag, text))
     parser.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
                         help="extra option for the data reader, e.g. samples=600 (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_threads(parser)
 
 
-def config_from_args(args):
-    """TrainConfig from defaults < --config file < flags given on the command line."""
-    from .train import TrainConfig
-
+def config_from_args(args) -> TrainConfig:
+    """TrainConfig from defaults < --config file < flags given on the command line (checked later, by ``fit``)."""
     cfg = TrainConfig.load(args.config) if getattr(args, "config", None) else TrainConfig()
+    changes: dict = {}
     if getattr(args, "data", None):
-        cfg.data = args.data
+        changes["data"] = args.data
     elif not getattr(args, "config", None):
         raise UserError("DATA is required (a .npz/.csv file, uea:<Name> or synthetic:peaks) unless --config gives it")
     for flag, _, _ in _TRAIN_FLAGS:
-        name = flag.lstrip("-").replace("-", "_")
-        value = getattr(args, name, None)
+        value = getattr(args, _field(flag), None)
         if value is not None:
-            setattr(cfg, name, value)
+            changes[_field(flag)] = value
+    data_options = dict(cfg.data_options)
     for item in getattr(args, "data_option", []) or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UserError(f"--data-option must be KEY=VALUE, got {item!r}")
-        cfg.data_options[key] = _parse_value(value)
+        data_options[key] = _parse_value(value)
+    changes["data_options"] = data_options
     if getattr(args, "threads", None) is not None:
-        cfg.threads = args.threads
+        changes["threads"] = args.threads
     if getattr(args, "no_progress", False):
-        cfg.progress = False
-    _check_config(cfg)
-    return cfg
-
-
-def _check_config(cfg) -> None:
-    from .models import ENCODERS, MIXERS, TASKS
-    from .pooling import POOLS
-
-    for name, value, known in (("--pool", cfg.pool, POOLS), ("--encoder", cfg.encoder, ENCODERS),
-                               ("--mixer", cfg.mixer, MIXERS)):
-        if value not in known:
-            raise UserError(f"{name} must be one of {', '.join(known)}, got {value!r}")
-    if cfg.task is not None and cfg.task not in TASKS:
-        raise UserError(f"--task must be one of {', '.join(TASKS)}, got {cfg.task!r}")
-    for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size), ("--channels", cfg.channels),
-                        ("--window", cfg.window), ("--horizon", cfg.horizon), ("--threads", cfg.threads)):
-        if value < 1:
-            raise UserError(f"{name} must be >= 1, got {value}")
-    if not cfg.lr > 0:
-        raise UserError(f"--lr must be > 0, got {cfg.lr}")
+        changes["progress"] = False
+    return dataclasses.replace(cfg, **changes)
 
 
 def _parse_value(text: str):
@@ -176,7 +177,7 @@ def _parse_value(text: str):
 def _cmd_train(args) -> int:
     cfg = config_from_args(args)
     set_threads(cfg.threads)
-    from .train import fit
+    from .workflow import fit
 
     result = fit(cfg, args.out, overwrite=args.overwrite)
     if result.model is not None:
@@ -188,7 +189,7 @@ def _cmd_train(args) -> int:
 
 def _cmd_evaluate(args) -> int:
     set_threads(args.threads)
-    from .train import evaluate_run
+    from .workflow import evaluate_run
 
     metrics = evaluate_run(args.run, args.data)
     _print_metrics(metrics)
@@ -197,7 +198,7 @@ def _cmd_evaluate(args) -> int:
 
 def _cmd_predict(args) -> int:
     set_threads(args.threads)
-    from .train import predict_run
+    from .workflow import predict_run
 
     path = predict_run(args.run, args.data, args.out)
     print(f"predictions written to {path}")
@@ -206,7 +207,7 @@ def _cmd_predict(args) -> int:
 
 def _cmd_explain(args) -> int:
     set_threads(args.threads)
-    from .explain.runs import explain_run
+    from .workflow import explain_run
 
     samples = None
     if args.samples:
@@ -224,15 +225,9 @@ def _cmd_explain(args) -> int:
 def _cmd_compare(args) -> int:
     cfg = config_from_args(args)
     set_threads(cfg.threads)
-    from .pooling import POOLS
+    from .workflow import compare_pools
 
     pools = [p.strip() for p in args.pools.split(",") if p.strip()]
-    unknown = [p for p in pools if p not in POOLS]
-    if unknown or not pools:
-        raise UserError(f"--pools must be names from {', '.join(POOLS)}, got {args.pools!r}")
-    if args.seeds < 1:
-        raise UserError(f"--seeds must be >= 1, got {args.seeds}")
-    from .explain.runs import compare_pools
 
     command = "attnpool compare " + " ".join(_quote(a) for a in args.raw_argv)
     out = compare_pools(cfg, pools, args.seeds, args.out, command=command)
@@ -273,18 +268,30 @@ def main(argv: list[str] | None = None) -> int:
     args.raw_argv = list(argv if argv is not None else sys.argv[1:])[1:]
     try:
         return int(args.func(args) or 0)
-    except UserError as err:
-        print(f"attnpool: error: {err}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError, FileNotFoundError, KeyError, ImportError) as err:
-        # Errors raised by our own checks carry a message written for the user.
+    except AttnpoolError as err:
+        # Our own errors carry a message written for the user; anything else is a bug and keeps its traceback.
         if os.environ.get("ATTNPOOL_DEBUG"):
             raise
-        print(f"attnpool: error: {_one_line(err)}", file=sys.stderr)
+        print(f"attnpool: error: {_as_flags(err)}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        if os.environ.get("ATTNPOOL_DEBUG"):
+            raise
+        print(f"attnpool: error: {_one_line(err)}; install the extra that provides it, e.g. "
+              f"pip install 'attnpool[train,data,plot]'", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("attnpool: interrupted", file=sys.stderr)
         return 130
+
+
+def _as_flags(err: AttnpoolError) -> str:
+    """The message in the command line's words: a config key named first becomes its flag (``--batch-size``)."""
+    text = _one_line(err)
+    key = getattr(err, "key", None)
+    if key and text.startswith(key + " "):
+        text = "--" + key.replace("_", "-") + text[len(key):]
+    return text
 
 
 def _one_line(err: BaseException) -> str:

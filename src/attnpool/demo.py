@@ -14,7 +14,7 @@ def main_job(out: str | None = None, seed: int = 0, threads: int = 1, epochs: in
 
     Returns ``{pool: metrics}``; runs land in ``out`` (default: ``runs/demo``), one directory per pooling.
     """
-    from .train import TrainConfig, fit
+    from .workflow import TrainConfig, fit
 
     root = Path(out or "runs/demo")
     results = {}

@@ -20,7 +20,7 @@ def ramp_csv(tmp_path, rows=40, blank=None):
 
 
 def test_windows_targets_and_chronological_split(tmp_path):
-    ds = load_data(ramp_csv(tmp_path), window=5, horizon=2, standardize=False)
+    ds = load_data(ramp_csv(tmp_path), window=5, horizon=2)
     W = 40 - 5 - 2 + 1
     assert ds.task == "forecast" and ds.node_names == ["a", "b"] and ds.feature_names == ["value"]
     assert ds.x.shape == (W - 2, 2, 5, 1)  # two windows dropped as gaps (horizon - 1 at each boundary)
@@ -38,14 +38,14 @@ def test_windows_targets_and_chronological_split(tmp_path):
 
 def test_persistence_baseline_by_hand(tmp_path):
     ds = load_data(ramp_csv(tmp_path), window=5, horizon=3)
-    base = ds.denormalize(ds.baseline)
+    base = ds.baseline
     # Window 0 ends at row 4: a = 4, b = 108, repeated over the horizon.
     np.testing.assert_allclose(base[0], [[4, 4, 4], [108, 108, 108]], rtol=1e-5)
-    np.testing.assert_allclose(ds.denormalize(ds.y[0]), [[5, 6, 7], [110, 112, 114]], rtol=1e-5)
+    np.testing.assert_allclose(ds.y[0], [[5, 6, 7], [110, 112, 114]], rtol=1e-5)
 
 
 def test_persistence_skips_a_missing_last_value(tmp_path):
-    ds = load_data(ramp_csv(tmp_path, blank=(4, "a")), window=5, horizon=1, standardize=False)
+    ds = load_data(ramp_csv(tmp_path, blank=(4, "a")), window=5, horizon=1)
     assert ds.mask is not None and not ds.mask[0, 0, 4] and ds.mask[0, 1, 4]
     assert ds.x[0, 0, 4, 0] == 0.0
     assert ds.baseline[0, 0, 0] == 3.0  # last observed value of node a in window 0
@@ -53,27 +53,16 @@ def test_persistence_skips_a_missing_last_value(tmp_path):
 
 
 def test_window_with_missing_target_is_dropped(tmp_path):
-    ds = load_data(ramp_csv(tmp_path, blank=(10, "b")), window=5, horizon=1, standardize=False)
+    ds = load_data(ramp_csv(tmp_path, blank=(10, "b")), window=5, horizon=1)
     assert 5 not in ds.meta["window_start_row"]  # its target is row 10
     assert ds.meta["dropped_windows"] == 1
     assert np.isfinite(ds.y).all()
 
 
-def test_normalization_fitted_on_train_windows(tmp_path):
-    ds = load_data(ramp_csv(tmp_path), window=5, horizon=1)
-    raw = load_data(ramp_csv(tmp_path), window=5, horizon=1, standardize=False)
-    train = raw.x[raw.splits["train"]]
-    np.testing.assert_allclose(ds.x_mean, train.mean(axis=(0, 2)), rtol=1e-5)
-    np.testing.assert_allclose(ds.x_std, train.std(axis=(0, 2)), rtol=1e-5)
-    # Rows after the training period are unseen: their standardized values exceed the training range.
-    assert ds.x[ds.splits["test"]].max() > ds.x[ds.splits["train"]].max()
-    np.testing.assert_allclose(ds.target_mean.reshape(-1), ds.x_mean[:, 0], rtol=1e-6)
-
-
 def test_node_feature_columns(tmp_path):
     lines = ["s1:load,s1:temp,date,s2:load,s2:temp"]
     lines += [f"{i},{-i},2024-01-{i + 1:02d},{10 * i},{1}" for i in range(20)]
-    ds = load_data(str(write_csv(tmp_path / "w.csv", lines)), window=4, standardize=False)
+    ds = load_data(str(write_csv(tmp_path / "w.csv", lines)), window=4)
     assert ds.node_names == ["s1", "s2"] and ds.feature_names == ["load", "temp"]
     assert ds.x.shape[1:] == (2, 4, 2)
     assert ds.meta["time_column"] == "date"  # a column named date wins over the first column

@@ -65,19 +65,18 @@ def test_summary_and_sizes(peaks):
     assert peaks.target_shape == ()
 
 
-def test_denormalize_numpy_and_torch(tmp_path):
+def test_per_node_regress_targets_keep_their_units(tmp_path):
     y = np.random.default_rng(0).normal(3, 2, (40, 3, 4))  # regress per node: [S, N, D]
     ds = load_data(str(write_npz(tmp_path / "d.npz", y=y)))
-    np.testing.assert_allclose(ds.denormalize(ds.y), y, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ds.denormalize(torch.from_numpy(ds.y[:5])).numpy(), y[:5], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ds.denormalize(ds.y[7]), y[7], rtol=1e-5, atol=1e-6)
-    assert ds.task == "regress" and ds.target_mean.shape == (1, 3, 4)
+    assert ds.task == "regress" and ds.target_shape == (3, 4)
+    np.testing.assert_allclose(ds.y, y, rtol=1e-6)
+    np.testing.assert_allclose(ds.baseline[0], y[ds.splits["train"]].mean(0), rtol=1e-5)
 
 
 def test_classify_baseline_is_training_majority(tmp_path):
     y = np.array([0] * 30 + [1] * 10)
     ds = load_data(str(write_npz(tmp_path / "d.npz", y=y)))
-    assert (ds.baseline == 0).all() and ds.target_mean is None and ds.denormalize(ds.y) is ds.y
+    assert (ds.baseline == 0).all() and ds.baseline.dtype == np.int64
 
 
 def test_split_helpers():

@@ -30,35 +30,32 @@ def test_split_is_seeded(tmp_path):
     assert not all(np.array_equal(a.splits[k], c.splits[k]) for k in a.splits)
 
 
-def test_float_y_infers_regress_and_standardizes_on_train(tmp_path):
+def test_float_y_infers_regress_in_original_units(tmp_path):
+    # Normalisation belongs to the model (tests/models/test_network.py); the data keeps the file's units.
     rng = np.random.default_rng(1)
     y = rng.normal(5.0, 3.0, size=(40, 2)).astype(np.float32)
     path = write_npz(tmp_path / "d.npz", y=y)
     ds = load_data(str(path))
     assert ds.task == "regress" and ds.y.shape == (40, 2)
     train = ds.splits["train"]
-    np.testing.assert_allclose(ds.target_mean[0], y[train].mean(0), rtol=1e-5)
-    np.testing.assert_allclose(ds.y[train].mean(0), 0.0, atol=1e-5)
-    np.testing.assert_allclose(ds.denormalize(ds.y), y, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(ds.y, y)
     # Baseline: the training mean, in original units.
-    np.testing.assert_allclose(ds.denormalize(ds.baseline), np.broadcast_to(y[train].mean(0), y.shape), rtol=1e-5)
+    np.testing.assert_allclose(ds.baseline, np.broadcast_to(y[train].mean(0), y.shape), rtol=1e-5)
 
 
-def test_x_stats_come_from_train_part_only(tmp_path):
+def test_given_split_is_kept_and_x_is_unchanged(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((40, 2, 6, 1))
     split = np.array(["train"] * 20 + ["val"] * 10 + ["test"] * 10)
-    x[20:] += 100.0  # val and test live far away; train-only stats must not see them
+    x[20:] += 100.0
     path = write_npz(tmp_path / "d.npz", x=x, y=np.arange(40) % 2, split=split)
     ds = load_data(str(path))
-    np.testing.assert_allclose(ds.x_mean, x[:20].mean(axis=(0, 2)), rtol=1e-5)
-    np.testing.assert_allclose(ds.x_std, x[:20].std(axis=(0, 2)), rtol=1e-5)
-    assert abs(ds.x[:20].mean()) < 1e-5
+    np.testing.assert_allclose(ds.x, x.astype(np.float32))
     assert ds.x[20:].mean() > 50
     np.testing.assert_array_equal(ds.splits["train"], np.arange(20))
 
 
-def test_masked_steps_are_zero_and_excluded_from_stats(tmp_path):
+def test_masked_steps_are_zero(tmp_path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((30, 2, 5, 1))
     mask = np.ones((30, 2, 5), dtype=bool)
@@ -69,7 +66,7 @@ def test_masked_steps_are_zero_and_excluded_from_stats(tmp_path):
     ds = load_data(str(path))
     assert np.isfinite(ds.x).all()
     assert (ds.x[:, :, -1] == 0).all()
-    np.testing.assert_allclose(ds.x_mean, x[:20, :, :-1].mean(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(ds.x[:, :, :-1], x[:, :, :-1].astype(np.float32))
 
 
 def test_given_split_without_val_gets_val_from_train(tmp_path):
@@ -92,7 +89,7 @@ def test_forecast_task_from_npz_persistence(tmp_path):
     x = np.arange(20 * 2 * 4, dtype=np.float64).reshape(20, 2, 4, 1)
     y = x[:, :, -1:, 0] + 1.0  # [S, N, 1]
     ds = load_data(str(write_npz(tmp_path / "d.npz", x=x, y=y)), task="forecast")
-    np.testing.assert_allclose(ds.denormalize(ds.baseline), x[:, :, -1:, 0], rtol=1e-5)
+    np.testing.assert_allclose(ds.baseline, x[:, :, -1:, 0], rtol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ def test_shapes_and_defaults():
 
 
 def test_default_size_is_1200():
-    assert len(load_data("synthetic:peaks", standardize=False)) == 1200
+    assert len(load_data("synthetic:peaks")) == 1200
 
 
 def test_deterministic_per_seed():
@@ -29,7 +29,7 @@ def test_deterministic_per_seed():
 def test_peak_sits_where_meta_says():
     # Without noise and distractors the label node is its peak on a flat line, and the others stay flat
     # but for one distractor each: check position, width and direction.
-    ds = load_data("synthetic:peaks", samples=50, noise=0.0, distractors=0, standardize=False, peak_width=3)
+    ds = load_data("synthetic:peaks", samples=50, noise=0.0, distractors=0, peak_width=3)
     x = ds.x[..., 0]
     start = ds.meta["peak_start"]
     for s in range(50):
@@ -42,7 +42,7 @@ def test_peak_sits_where_meta_says():
 
 
 def test_peak_is_far_taller_than_every_other_spike_of_its_node():
-    ds = load_data("synthetic:peaks", samples=200, noise=0.0, standardize=False)
+    ds = load_data("synthetic:peaks", samples=200, noise=0.0)
     x = ds.x[..., 0]
     x = x - np.median(x, axis=-1, keepdims=True)  # the flat line between spikes is the median
     rows = np.arange(200)
@@ -56,7 +56,7 @@ def test_peak_is_far_taller_than_every_other_spike_of_its_node():
 
 
 def test_neither_level_nor_a_fixed_threshold_gives_the_label():
-    ds = load_data("synthetic:peaks", standardize=False)
+    ds = load_data("synthetic:peaks")
     x = ds.x[..., 0]
     # The flat stretches between spikes (the median) carry nothing: their level is random and independent
     # of the label (centring on the mean would make them depend on the peak).

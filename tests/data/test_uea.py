@@ -21,17 +21,9 @@ def test_basic_motions_keeps_aeon_train_test(motions):
     np.testing.assert_array_equal(motions.splits["test"], np.arange(40, 80))
     assert len(motions.splits["train"]) + len(motions.splits["val"]) == 40
     assert set(motions.y[motions.splits["val"]].tolist()) == {0, 1, 2, 3}
-    raw = motions.x[40:, :, :, 0] * motions.x_std[None, :, None, 0] + motions.x_mean[None, :, None, 0]
-    np.testing.assert_allclose(raw, X_test, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(motions.x[40:, :, :, 0], X_test, rtol=1e-5, atol=1e-5)
     assert [motions.class_names[i] for i in motions.y[40:]] == list(y_test)
     assert motions.node_names[0] == "accelerometer_x"
-
-
-def test_stats_from_train_part_only(motions):
-    raw = load_data("uea:BasicMotions", standardize=False)
-    train = raw.x[motions.splits["train"]]
-    np.testing.assert_allclose(motions.x_mean, train.mean(axis=(0, 2)), rtol=1e-4)
-    np.testing.assert_allclose(motions.x_std, train.std(axis=(0, 2)), rtol=1e-4)
 
 
 def test_basic_motions_as_two_sensors():
@@ -40,8 +32,8 @@ def test_basic_motions_as_two_sensors():
     assert ds.node_names == ["accelerometer", "gyroscope"] and ds.feature_names == ["x", "y", "z"]
     same = load_data("uea:BasicMotions", nodes="0,1,2|3,4,5")
     np.testing.assert_array_equal(ds.x, same.x)
-    swapped = load_data("uea:BasicMotions", nodes="3,4,5|0,1,2", standardize=False)
-    flat = load_data("uea:BasicMotions", standardize=False)
+    swapped = load_data("uea:BasicMotions", nodes="3,4,5|0,1,2")
+    flat = load_data("uea:BasicMotions")
     np.testing.assert_array_equal(swapped.x[:, 0, :, 1], flat.x[:, 4, :, 0])
 
 
@@ -59,15 +51,15 @@ def test_japanese_vowels_padded_with_masks_never_truncated():
     # The last valid step of the longest sample is there, not cut.
     i = int(lengths.argmax())
     series = (list(X_train) + list(X_test))[i]
-    got = ds.x[i, :, :, 0] * ds.x_std[:, :1] + ds.x_mean[:, :1]
-    np.testing.assert_allclose(got[:, -1], series[:, -1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ds.x[i, :, -1, 0], series[:, -1], rtol=1e-5, atol=1e-5)
 
 
 def test_univariate_and_regression_sets():
     arrow = load_data("uea:ArrowHead")
     assert arrow.x.shape[1:] == (1, 251, 1) and arrow.task == "classify"
     covid = load_data("uea:Covid3Month")
-    assert covid.task == "regress" and covid.y.shape == (201, 1) and covid.target_mean is not None
+    assert covid.task == "regress" and covid.y.shape == (201, 1)
+    np.testing.assert_allclose(covid.baseline[0], covid.y[covid.splits["train"]].mean(0), rtol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,9 @@
-import csv
 import math
 
 import numpy as np
 import pytest
 
-from attnpool.explain.stats import (
-    attention_stats,
-    choose_samples,
-    pointing_game,
-    weights_table,
-    write_stats_csv,
-    write_weights_csv,
-)
+from attnpool.explain.stats import attention_stats, pointing_game
 
 
 def test_uniform_weights_have_entropy_log_t_and_t_effective_steps():
@@ -143,64 +135,3 @@ def test_pointing_game_refuses_bad_arguments():
         pointing_game(weights, start.astype(float), 2)
     with pytest.raises(ValueError, match="window_start"):
         pointing_game(weights, np.zeros((3, 2), dtype=int), 2)
-
-
-def test_weights_csv_has_one_row_per_valid_step(tmp_path):
-    weights = np.array([[[0.25, 0.75], [1.0, 0.0]]])  # [1, 2, 2]
-    mask = np.array([[[True, True], [True, False]]])
-    rows = weights_table(weights, sample_ids=[17], node_names=["left", "right"], mask=mask)
-    assert rows == [(17, "left", 0, 0.25), (17, "left", 1, 0.75), (17, "right", 0, 1.0)]
-    path = write_weights_csv(tmp_path / "sub" / "weights.csv", weights, [17], ["left", "right"], mask)
-    with path.open() as fh:
-        table = list(csv.reader(fh))
-    assert table == [
-        ["sample", "node", "step", "weight"],
-        ["17", "left", "0", "0.25"],
-        ["17", "left", "1", "0.75"],
-        ["17", "right", "0", "1"],
-    ]
-    assert len(weights_table(weights)) == 4  # default labels 0.., no mask
-
-
-def test_stats_csv_matches_attention_stats(tmp_path):
-    weights = np.array([[[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]], [[0.25] * 4, [0.0] * 4]])
-    stats = attention_stats(weights)
-    path = write_stats_csv(tmp_path / "stats.csv", stats, sample_ids=["a", "b"], node_names=["x", "y"])
-    with path.open() as fh:
-        table = list(csv.DictReader(fh))
-    assert list(table[0]) == ["sample", "node", "entropy", "effective_steps", "argmax_step", "max_weight"]
-    assert [(r["sample"], r["node"]) for r in table] == [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")]
-    assert float(table[0]["entropy"]) == pytest.approx(math.log(2), rel=1e-7)
-    assert float(table[0]["effective_steps"]) == 2.0
-    assert table[1]["argmax_step"] == "3"
-    assert float(table[2]["effective_steps"]) == 4.0
-    assert table[3]["argmax_step"] == "-1"
-    with pytest.raises(ValueError, match="node_names"):
-        write_stats_csv(tmp_path / "bad.csv", stats, node_names=["only one"])
-    with pytest.raises(KeyError, match="entropy"):
-        write_stats_csv(tmp_path / "bad.csv", {"max_weight": stats["max_weight"]})
-
-
-def test_choose_samples_prefers_correct_per_class_and_is_deterministic():
-    y_true = np.array([0, 1, 0, 2, 1, 0, 2, 1])
-    y_pred = np.array([1, 1, 0, 0, 1, 0, 0, 0])
-    # class 0: correct 2, 5 (0 is wrong); class 1: correct 1, 4; class 2: none correct -> 3, 6.
-    chosen = choose_samples(y_true, y_pred, per_class=2)
-    np.testing.assert_array_equal(chosen, [2, 5, 1, 4, 3, 6])
-    np.testing.assert_array_equal(choose_samples(y_true, y_pred, per_class=2), chosen)
-    np.testing.assert_array_equal(choose_samples(y_true, y_pred, per_class=1), [2, 1, 3])
-    # Scores [S, K] are argmaxed; a class with fewer samples than asked gives what it has.
-    scores = np.eye(3)[y_pred]
-    np.testing.assert_array_equal(choose_samples(y_true, scores, per_class=5), [2, 5, 0, 1, 4, 7, 3, 6])
-    assert chosen.dtype == np.int64
-
-
-def test_choose_samples_largest_errors_for_regression():
-    y_true = np.array([[1.0, 1.0], [0.0, 0.0], [2.0, 2.0], [0.0, 0.0]])
-    y_pred = np.array([[1.0, 2.0], [3.0, 3.0], [2.0, 2.0], [0.5, 1.5]])  # errors 0.5, 3, 0, 1
-    np.testing.assert_array_equal(choose_samples(y_true, y_pred, largest_errors=2), [1, 3])
-    errors = np.array([0.2, 0.9, 0.9, np.nan])
-    np.testing.assert_array_equal(choose_samples(None, None, largest_errors=3, errors=errors), [3, 1, 2])
-    np.testing.assert_array_equal(choose_samples(None, None, per_class=1, errors=errors), [3])
-    with pytest.raises(ValueError, match="largest_errors"):
-        choose_samples(y_true, y_pred, largest_errors=0)

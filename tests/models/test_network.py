@@ -1,9 +1,11 @@
 """SpatioTemporalNet: shapes for every task/encoder/mixer, masks through the encoder, normalisation buffers."""
 
+import numpy as np
 import pytest
 import torch
 
 from attnpool import SpatioTemporalNet
+from attnpool.data import load_data
 from attnpool.models import ENCODERS, MIXERS, make_encoder
 
 
@@ -90,3 +92,104 @@ def test_bad_input_shapes():
         SpatioTemporalNet(3, 2, "cluster", 2)
     with pytest.raises(ValueError, match=r"adjacency must have shape \[N, N\] = \[3, 3\]"):
         SpatioTemporalNet(3, 2, "classify", 2, mixer="graph", adjacency=torch.ones(2, 2))
+
+
+# ---- normalisation on data as the readers give it (the data layer keeps original units) -----------------
+
+
+def _fitted(ds, **kwargs):
+    """A model for ``ds`` whose normalisation was fitted on the training split, as training does."""
+    out = ds.n_classes if ds.task == "classify" else int(ds.y.shape[-1])
+    per_node = ds.task == "regress" and ds.y.ndim == 3
+    model = SpatioTemporalNet(ds.n_nodes, ds.n_features, ds.task, out, encoder="linear", per_node=per_node,
+                              **kwargs).eval()
+    train = ds.split("train")
+    mask = None if train.mask is None else torch.from_numpy(train.mask)
+    model.fit_normalization(torch.from_numpy(train.x), mask,
+                            torch.from_numpy(train.y) if ds.task == "regress" else None)
+    return model
+
+
+def _zero_head(model, bias=0.0):
+    with torch.no_grad():
+        model.head.net[-1].weight.zero_()
+        model.head.net[-1].bias.fill_(bias)
+    return model
+
+
+def test_x_statistics_come_from_the_training_split_only(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((40, 2, 6, 1))
+    x[20:] += 100.0  # val and test live far away; train-only stats must not see them
+    split = np.array(["train"] * 20 + ["val"] * 10 + ["test"] * 10)
+    np.savez(tmp_path / "d.npz", x=x.astype(np.float32), y=np.arange(40) % 2, split=split)
+    model = _fitted(load_data(str(tmp_path / "d.npz")))
+    np.testing.assert_allclose(model.x_mean.numpy(), x[:20].mean(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(model.x_std.numpy(), x[:20].std(axis=(0, 2)), rtol=1e-5)
+    normalised = (torch.from_numpy(x[:20]).float() - model.x_mean[:, None]) / model.x_std[:, None]
+    assert abs(float(normalised.mean())) < 1e-5
+
+
+def test_masked_steps_are_left_out_of_the_statistics(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((30, 2, 5, 1))
+    mask = np.ones((30, 2, 5), dtype=bool)
+    mask[:, :, -1] = False
+    x[:, :, -1] = np.nan
+    split = np.array([0] * 20 + [1] * 5 + [2] * 5)
+    np.savez(tmp_path / "d.npz", x=x, mask=mask, split=split, y=np.arange(30) % 2)
+    model = _fitted(load_data(str(tmp_path / "d.npz")))
+    np.testing.assert_allclose(model.x_mean.numpy(), x[:20, :, :-1].mean(axis=(0, 2)), rtol=1e-5)
+
+
+def test_regress_outputs_come_back_in_the_targets_units(tmp_path):
+    rng = np.random.default_rng(1)
+    y = rng.normal(5.0, 3.0, size=(40, 2)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", x=rng.standard_normal((40, 3, 8, 2)).astype(np.float32), y=y)
+    ds = load_data(str(tmp_path / "d.npz"))
+    train = ds.splits["train"]
+    model = _zero_head(_fitted(ds))
+    np.testing.assert_allclose(model.y_mean.numpy(), y[train].mean(0), rtol=1e-5)
+    np.testing.assert_allclose(model.y_std.numpy(), y[train].std(0), rtol=1e-5)
+    # A head that outputs 0 in normalised units predicts the training mean, in the data's units.
+    pred, _ = model(torch.from_numpy(ds.x[:5]))
+    np.testing.assert_allclose(pred.detach().numpy(), np.broadcast_to(y[train].mean(0), (5, 2)), rtol=1e-5)
+
+
+def test_per_node_regress_statistics_per_node_and_output(tmp_path):
+    y = np.random.default_rng(0).normal(3, 2, (40, 3, 4))  # [S, N, D]
+    x = np.random.default_rng(1).standard_normal((40, 3, 8, 2)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    ds = load_data(str(tmp_path / "d.npz"))
+    model = _zero_head(_fitted(ds), bias=1.0)
+    mean, std = y[ds.splits["train"]].mean(0), y[ds.splits["train"]].std(0)
+    assert model.y_mean.shape == (3, 4)
+    pred, _ = model(torch.from_numpy(ds.x[:5]))
+    np.testing.assert_allclose(pred.detach().numpy(), np.broadcast_to(mean + std, (5, 3, 4)), rtol=1e-5)
+
+
+def test_forecast_scale_is_the_target_features_training_std(tmp_path):
+    lines = ["time,a,b"] + [f"{i},{i},{100 + 2 * i}" for i in range(40)]
+    (tmp_path / "ramp.csv").write_text("\n".join(lines) + "\n")
+    ds = load_data(str(tmp_path / "ramp.csv"), window=5, horizon=1)
+    train = ds.x[ds.splits["train"]]
+    model = _zero_head(_fitted(ds), bias=1.0)
+    np.testing.assert_allclose(model.x_mean.numpy(), train.mean(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(model.x_std.numpy(), train.std(axis=(0, 2)), rtol=1e-5)
+    # Rows after the training period are unseen: normalised, they exceed the training range.
+    test = torch.from_numpy(ds.x[ds.splits["test"]])
+    assert float(((test - model.x_mean[:, None]) / model.x_std[:, None]).max()) > float(
+        ((torch.from_numpy(train) - model.x_mean[:, None]) / model.x_std[:, None]).max())
+    # One unit of the head's output is one training std of the node's target feature, added to the last value.
+    pred, _ = model(torch.from_numpy(ds.x[:3]))
+    expected = ds.x[:3, :, -1, 0] + model.x_std[:, 0].numpy()
+    np.testing.assert_allclose(pred[..., 0].detach().numpy(), expected, rtol=1e-5)
+
+
+def test_uea_statistics_from_the_training_split():
+    pytest.importorskip("aeon")
+    motions = load_data("uea:BasicMotions")
+    model = _fitted(motions)
+    train = motions.x[motions.splits["train"]]
+    np.testing.assert_allclose(model.x_mean.numpy(), train.mean(axis=(0, 2)), rtol=1e-4)
+    np.testing.assert_allclose(model.x_std.numpy(), train.std(axis=(0, 2)), rtol=1e-4)

@@ -5,7 +5,8 @@
 :class:`DataError` (a ``ValueError``) with a one-line message. User guide: docs/data.md.
 """
 
-from .dataset import DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import TimeSeriesSet
 from .load import load_data, prepare
 
 

@@ -1,4 +1,4 @@
-"""The one in-memory form every reader produces: :class:`TimeSeriesSet`, and the one error: :class:`DataError`."""
+"""The one in-memory form every reader produces: :class:`TimeSeriesSet` (and its error, :class:`DataError`)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-TASKS = ("classify", "regress", "forecast")
+from ..errors import DataError
+from ..tasks import TASKS
+
+# DataError and TASKS stay importable from here, where they were first defined.
+__all__ = ["SPLITS", "TASKS", "DataError", "TimeSeriesSet"]
+
 SPLITS = ("train", "val", "test")
-
-
-class DataError(ValueError):
-    """Bad input data: a one-line message naming the file or source and what is wrong with it.
-
-    Example: ``data.npz: x must have 4 axes [S, N, T, F], got shape (10, 30)``.
-    """
 
 
 @dataclass
@@ -25,7 +23,7 @@ class TimeSeriesSet:
     horizon, ``D`` regression targets.
 
     Attributes:
-        x: float32 ``[S, N, T, F]``; zero at masked steps.
+        x: float32 ``[S, N, T, F]`` in the data's own units; zero at masked steps.
         mask: bool ``[S, N, T]`` (True = valid step) or None when every step is valid.
         y: classify: int64 ``[S]`` in ``[0, n_classes)``; regress: float32 ``[S, D]`` (one target vector per
             sample) or ``[S, N, D]`` (per node); forecast: float32 ``[S, N, H]`` (the next H values of each
@@ -39,10 +37,6 @@ class TimeSeriesSet:
         baseline: a prediction to show beside the model's, same shape and units as ``y``: forecast: persistence
             (the last observed value of the node's target, repeated H times); regress: the training mean of y;
             classify: the training part's most frequent class. None when not defined.
-        target_mean: broadcastable to ``y`` (regress/forecast after standardization), else None.
-        target_std: broadcastable to ``y``, else None. ``denormalize`` uses both.
-        x_mean: float32 ``[N, F]`` statistics x was standardized with (training part only), or None.
-        x_std: float32 ``[N, F]``, or None.
         meta: anything else the source knows. By convention an ndarray whose first axis has length S is
             per-sample and follows :meth:`subset`; ``meta["source"]`` is the source string.
     """
@@ -57,10 +51,6 @@ class TimeSeriesSet:
     class_names: list[str] | None = None
     splits: dict[str, np.ndarray] = field(default_factory=dict)
     baseline: np.ndarray | None = None
-    target_mean: np.ndarray | None = None
-    target_std: np.ndarray | None = None
-    x_mean: np.ndarray | None = None
-    x_std: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     # ---- sizes -------------------------------------------------------------------------------------------
@@ -102,29 +92,6 @@ class TimeSeriesSet:
         return str(self.meta.get("source", "data"))
 
     # ---- transforms --------------------------------------------------------------------------------------
-    def denormalize(self, y):
-        """Map targets (or predictions) in standardized units back to the original units.
-
-        Args:
-            y: numpy array or torch tensor ``[B, ...]`` shaped like ``self.y[:B]``, or one sample ``self.y[i]``.
-
-        Returns:
-            ``y * target_std + target_mean`` (same type as ``y``), or ``y`` unchanged when y was not
-            standardized (classify, or ``standardize=False``).
-        """
-        if self.target_mean is None or self.target_std is None:
-            return y
-        mean, std = self.target_mean, self.target_std
-        if y.ndim == mean.ndim - 1:  # one sample without its batch axis
-            mean, std = mean[0], std[0]
-        if hasattr(y, "detach"):  # a torch tensor; avoid importing torch for numpy callers
-            import torch
-
-            mean = torch.as_tensor(mean, dtype=y.dtype, device=y.device)
-            std = torch.as_tensor(std, dtype=y.dtype, device=y.device)
-            return y * std + mean
-        return np.asarray(y) * std + mean
-
     def subset(self, idx) -> TimeSeriesSet:
         """The samples ``idx`` (int indices or a bool mask over S), in that order.
 
@@ -185,8 +152,6 @@ class TimeSeriesSet:
             extras.append(f"{100.0 * (1.0 - self.mask.mean()):.1f}% of steps masked")
         if self.adjacency is not None:
             extras.append("adjacency given")
-        if self.x_mean is not None:
-            extras.append("standardized on train")
         if extras:
             line += "\n  " + "; ".join(extras)
         return line

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .dataset import SPLITS, DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import SPLITS, TimeSeriesSet
 
 
 class SplitDataset(Dataset):

@@ -13,7 +13,8 @@ import zlib
 
 import numpy as np
 
-from .dataset import SPLITS, DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import SPLITS, TimeSeriesSet
 
 KNOWN = ("x", "y", "mask", "adjacency", "node_names", "feature_names", "class_names", "split")
 

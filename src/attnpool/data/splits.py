@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import SPLITS, DataError
+from ..errors import DataError
+from .dataset import SPLITS, TimeSeriesSet
 
 
 def check_fractions(split, source: str) -> tuple[float, float, float]:
@@ -82,6 +83,30 @@ def check_nonempty(splits: dict[str, np.ndarray], fracs, n: int, source: str) ->
                 f"{source}: too few samples for the split {tuple(fracs)}: {n} samples give {sizes}; "
                 f"add samples or change split="
             )
+
+
+def complete_splits(ds: TimeSeriesSet, fracs, seed: int):
+    """Splits for every part, and the fractions to hold them to (a part the source left out may stay empty)."""
+    src, S = ds.source, ds.n_samples
+    labels = ds.y if ds.task == "classify" else None
+    given = {k: np.asarray(v, dtype=np.int64).reshape(-1) for k, v in ds.splits.items()}
+    unknown = set(given) - set(SPLITS)
+    if unknown:
+        raise DataError(f"{src}: split names must be train, val, test, got {sorted(unknown)}")
+    if not given:
+        return random_split(S, fracs, seed, labels), fracs
+    seen = np.concatenate([given[k] for k in given]) if given else np.zeros(0, np.int64)
+    if seen.size and (seen.min() < 0 or seen.max() >= S):
+        raise DataError(f"{src}: split indices must lie in [0, {S}), got min {seen.min()}, max {seen.max()}")
+    if len(np.unique(seen)) != len(seen):
+        raise DataError(f"{src}: split parts overlap: a sample is in more than one of train, val, test")
+    if "train" not in given or len(given["train"]) == 0:
+        raise DataError(f"{src}: the given split has no training samples")
+    splits = {k: np.sort(given.get(k, np.zeros(0, np.int64))) for k in SPLITS}
+    if "val" not in given and fracs[1] > 0:
+        splits["train"], splits["val"] = carve_val(splits["train"], fracs, seed, labels)
+    required = (fracs[0], fracs[1] if "val" not in given else 0.0, 0.0)
+    return splits, required
 
 
 def _stratified(labels: np.ndarray, totals: dict[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import TimeSeriesSet
 
 DEFAULTS = dict(samples=1200, steps=30, peak_width=2, amplitude=(2.2, 3.2), distractors=6,
                 distractor_ratio=(0.3, 0.6), noise=0.2, gain=(0.5, 2.0), level=2.0)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import TimeSeriesSet
 
 # Classification sets bundled with aeon 1.6.0 (aeon/datasets/data); Covid3Month and CardanoSentiment are its
 # bundled regression sets.

@@ -20,7 +20,8 @@ import os
 
 import numpy as np
 
-from .dataset import DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import TimeSeriesSet
 from .splits import check_nonempty, chronological_split
 
 TIME_NAMES = ("time", "date", "timestamp", "datetime")

@@ -1,28 +1,23 @@
-"""Explanations: statistics of attention weights, the pointing game, figures, and pooling comparisons.
+"""Explanations on arrays: statistics of attention weights, the pointing game, tables, figures, comparisons.
 
-``stats`` and ``compare`` need numpy only; ``plots`` (and :func:`write_explanations`) import matplotlib when
-called. Typical use after a prediction that returned weights ``[S, N, T]``::
+Nothing here loads a model or a run: the workflow layer (:mod:`attnpool.workflow`) predicts once and hands the
+arrays over. ``stats``, ``tables``, ``samples`` and ``compare`` need numpy only; ``plots`` (and
+:func:`write_explanations`) import matplotlib when called. Typical use after a prediction that returned
+weights ``[S, N, T]``::
 
     from attnpool.explain import attention_stats, pointing_game, write_explanations
     write_explanations("out/explain", x, weights, mask=mask, y_true=y, y_pred=pred, class_names=names)
 """
 
-from .compare import Progress, format_duration, summarize_runs, write_compare_table
+from .compare import summarize_runs, write_compare_table
 from .report import write_explanations
-from .stats import (
-    attention_stats,
-    choose_samples,
-    pointing_game,
-    weights_table,
-    write_stats_csv,
-    write_weights_csv,
-)
+from .samples import choose_samples
+from .stats import attention_stats, pointing_game
+from .tables import weights_table, write_stats_csv, write_weights_csv
 
 __all__ = [
-    "Progress",
     "attention_stats",
     "choose_samples",
-    "format_duration",
     "plot_compare",
     "plot_sample",
     "pointing_game",

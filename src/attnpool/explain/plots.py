@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stats import _to_numpy
+from .arrays import to_numpy
 
 # Above this many nodes the per-node signal rows get thinner and lose their y tick labels.
 _COMPACT_NODES = 6
@@ -52,19 +52,19 @@ def plot_sample(
     """
     from matplotlib.figure import Figure
 
-    x = np.asarray(_to_numpy(x), dtype=np.float64)
+    x = np.asarray(to_numpy(x), dtype=np.float64)
     if x.ndim == 2:
         x = x[..., None]  # [N, T] -> [N, T, 1]
     if x.ndim != 3:
         raise ValueError(f"x must be [N, T, F] for one sample, got shape {x.shape}")
     n_nodes, n_steps, n_feat = x.shape
-    w = np.asarray(_to_numpy(weights), dtype=np.float64)
+    w = np.asarray(to_numpy(weights), dtype=np.float64)
     if w.shape != (n_nodes, n_steps):
         raise ValueError(f"weights must be [N, T] = {[n_nodes, n_steps]} to match x, got shape {w.shape}")
     if mask is None:
         valid = np.ones((n_nodes, n_steps), dtype=bool)
     else:
-        valid = np.asarray(_to_numpy(mask))
+        valid = np.asarray(to_numpy(mask))
         if valid.dtype != np.bool_ or valid.shape != (n_nodes, n_steps):
             raise ValueError(f"mask must be bool [N, T] = {[n_nodes, n_steps]}, got {valid.dtype} {valid.shape}")
     node_names = [str(name) for name in node_names]

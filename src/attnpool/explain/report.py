@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .stats import _to_numpy, attention_stats, choose_samples, write_stats_csv, write_weights_csv
-
-TASKS = ("classify", "regress", "forecast")
+from ..tasks import TASKS
+from .arrays import to_numpy
+from .samples import choose_samples
+from .stats import attention_stats
+from .tables import write_stats_csv, write_weights_csv
 
 
 def write_explanations(
@@ -63,16 +65,16 @@ def write_explanations(
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    x = np.asarray(_to_numpy(x))
-    w = np.asarray(_to_numpy(weights), dtype=np.float64)
+    x = np.asarray(to_numpy(x))
+    w = np.asarray(to_numpy(weights), dtype=np.float64)
     if w.ndim == 4:
         w = w.mean(axis=-1)  # [S, N, T, k] -> [S, N, T]: the mean of the heads still sums to 1
     if x.ndim != 4 or w.shape != x.shape[:3]:
         raise ValueError(f"x must be [S, N, T, F] and weights [S, N, T] to match, got {x.shape} and {w.shape}")
     n_samples, n_nodes = w.shape[:2]
     if mask is not None:
-        mask = np.asarray(_to_numpy(mask))
-    ids = list(range(n_samples)) if sample_ids is None else [_plain(s) for s in _to_numpy(sample_ids)]
+        mask = np.asarray(to_numpy(mask))
+    ids = list(range(n_samples)) if sample_ids is None else [_plain(s) for s in to_numpy(sample_ids)]
     if len(ids) != n_samples:
         raise ValueError(f"sample_ids must have S = {n_samples} entries, got {len(ids)}")
     nodes = [f"node {n}" for n in range(n_nodes)] if node_names is None else [str(n) for n in node_names]
@@ -128,8 +130,8 @@ def write_explanations(
 def _outcome(task, i, y_true, y_pred, class_names) -> str:
     if y_true is None or y_pred is None:
         return "prediction not given"
-    truth = np.asarray(_to_numpy(y_true))[i]
-    pred = np.asarray(_to_numpy(y_pred))[i]
+    truth = np.asarray(to_numpy(y_true))[i]
+    pred = np.asarray(to_numpy(y_pred))[i]
     if task == "classify":
         if np.ndim(pred) == 1:
             pred = int(np.argmax(pred))

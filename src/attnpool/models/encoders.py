@@ -7,21 +7,33 @@ causal (step t sees steps <= t only), so right-padding leaves every valid step's
 
 from __future__ import annotations
 
+import inspect
+
 from torch import Tensor, nn
 
-ENCODERS = ("linear", "tcn", "gru")
+from .registry import build
 
 
-def make_encoder(name: str, in_features: int, channels: int, *, layers: int = 3, kernel_size: int = 3,
-                 dropout: float = 0.1) -> nn.Module:
-    """Build the encoder called ``name`` (one of ``linear``, ``tcn``, ``gru``)."""
-    if name == "linear":
-        return LinearEncoder(in_features, channels)
-    if name == "tcn":
-        return TCNEncoder(in_features, channels, layers=layers, kernel_size=kernel_size, dropout=dropout)
-    if name == "gru":
-        return GRUEncoder(in_features, channels, layers=min(layers, 2), dropout=dropout)
-    raise ValueError(f"unknown encoder {name!r}; known encoders: {', '.join(ENCODERS)}")
+def make_encoder(name: str, in_features: int, channels: int, *, layers: int | None = None,
+                 kernel_size: int | None = None, dropout: float = 0.1) -> nn.Module:
+    """Build the encoder called ``name`` (a key of :data:`ENCODERS`: ``linear``, ``tcn``, ``gru``, ...).
+
+    Args:
+        name: the encoder's name; ``-``, ``_`` and case are ignored, as in :func:`attnpool.make_pool`.
+        in_features: F, features per step.
+        channels: C, the encoding's width.
+        layers: depth, for encoders that have layers (default: the encoder's own: TCN 3, GRU 2).
+        kernel_size: convolution width, for convolutional encoders (default: the encoder's own: TCN 3).
+        dropout: dropout, for encoders that use it (default: 0.1).
+    """
+    options = {"dropout": dropout}
+    # None = "the encoder's own default": only values the caller chose are passed on, and honoured.
+    options.update({k: v for k, v in (("layers", layers), ("kernel_size", kernel_size)) if v is not None})
+    encoder = build(ENCODERS, "encoder", name, in_features, channels, **options)
+    for key in ("layers", "kernel_size"):
+        if key in options and key not in inspect.signature(type(encoder)).parameters:
+            raise ValueError(f"encoder {name!r} has no option {key}, got {key}={options[key]!r}")
+    return encoder
 
 
 class LinearEncoder(nn.Module):
@@ -49,6 +61,9 @@ class TCNEncoder(nn.Module):
 
     def __init__(self, in_features: int, channels: int, *, layers: int = 3, kernel_size: int = 3, dropout: float = 0.1):
         super().__init__()
+        for key, value in (("layers", layers), ("kernel_size", kernel_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{key} must be an int >= 1, got {value!r}")
         self.proj = nn.Linear(in_features, channels)
         self.blocks = nn.ModuleList(
             CausalConvBlock(channels, kernel_size, dilation=2**i, dropout=dropout) for i in range(layers)
@@ -85,8 +100,10 @@ class GRUEncoder(nn.Module):
     Shapes: x ``[B*N, T, F]``, mask ``[B*N, T]`` -> ``[B*N, T, C]``.
     """
 
-    def __init__(self, in_features: int, channels: int, *, layers: int = 1, dropout: float = 0.1):
+    def __init__(self, in_features: int, channels: int, *, layers: int = 2, dropout: float = 0.1):
         super().__init__()
+        if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
+            raise ValueError(f"layers must be an int >= 1, got {layers!r}")
         self.proj = nn.Linear(in_features, channels)
         self.gru = nn.GRU(channels, channels, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
 
@@ -102,5 +119,13 @@ def _zero(x: Tensor, mask: Tensor | None) -> Tensor:
         return x
     return x.masked_fill(~mask.unsqueeze(-1), 0.0)
 
+
+# Name -> encoder class. Every class takes ``(in_features, channels, *, ...)`` and maps ``x [B*N, T, F]``,
+# ``mask [B*N, T]`` to ``[B*N, T, C]``; a new encoder joins by adding its entry here.
+ENCODERS: dict[str, type[nn.Module]] = {
+    "linear": LinearEncoder,
+    "tcn": TCNEncoder,
+    "gru": GRUEncoder,
+}
 
 __all__ = ["ENCODERS", "make_encoder", "LinearEncoder", "TCNEncoder", "GRUEncoder", "CausalConvBlock"]

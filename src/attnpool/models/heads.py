@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-TASKS = ("classify", "regress", "forecast")
+from ..tasks import TASKS
 
 
 class SampleHead(nn.Module):

@@ -13,23 +13,23 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-MIXERS = ("none", "graph", "attention")
+from .registry import build
 
 
 def make_mixer(name: str, channels: int, n_nodes: int, *, adjacency: Tensor | None = None, heads: int = 4,
                dropout: float = 0.1) -> nn.Module:
-    """Build the node mixer called ``name`` (one of ``none``, ``graph``, ``attention``)."""
-    if name == "none":
-        return NoMixer()
-    if name == "graph":
-        return GraphMixer(channels, n_nodes, adjacency=adjacency)
-    if name == "attention":
-        return AttentionMixer(channels, heads=heads, dropout=dropout)
-    raise ValueError(f"unknown mixer {name!r}; known mixers: {', '.join(MIXERS)}")
+    """Build the mixer called ``name`` (a key of :data:`MIXERS`: ``none``, ``graph``, ``attention``).
+
+    Each mixer takes the options it uses: ``adjacency`` (graph), ``heads`` and ``dropout`` (attention).
+    """
+    return build(MIXERS, "mixer", name, channels, n_nodes, adjacency=adjacency, heads=heads, dropout=dropout)
 
 
 class NoMixer(nn.Module):
     """Identity: ``z [B, N, C]`` unchanged."""
+
+    def __init__(self, channels: int, n_nodes: int):
+        super().__init__()
 
     def forward(self, z: Tensor, node_mask: Tensor | None = None) -> Tensor:
         return z
@@ -84,10 +84,11 @@ class AttentionMixer(nn.Module):
     Shapes: z ``[B, N, C]``, node_mask ``[B, N]`` (True = node has data) -> ``[B, N, C]``.
     """
 
-    def __init__(self, channels: int, *, heads: int = 4, dropout: float = 0.1):
+    def __init__(self, channels: int, n_nodes: int | None = None, *, heads: int = 4, dropout: float = 0.1):
         super().__init__()
-        while channels % heads:
-            heads -= 1
+        # Refused rather than lowered, as MultiHeadAttentionPool does: the user asked for these heads.
+        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or channels % heads:
+            raise ValueError(f"heads must be a positive int that divides channels={channels}, got heads={heads!r}")
         self.layer = nn.TransformerEncoderLayer(
             channels, heads, dim_feedforward=2 * channels, dropout=dropout, batch_first=True, norm_first=True
         )
@@ -104,5 +105,13 @@ class AttentionMixer(nn.Module):
 def _row_normalise(a: Tensor) -> Tensor:
     return a / a.sum(-1, keepdim=True).clamp_min(1e-12)
 
+
+# Name -> mixer class. Every class takes ``(channels, n_nodes, *, ...)`` and maps ``z [B, N, C]``,
+# ``node_mask [B, N]`` to ``[B, N, C]``.
+MIXERS: dict[str, type[nn.Module]] = {
+    "none": NoMixer,
+    "graph": GraphMixer,
+    "attention": AttentionMixer,
+}
 
 __all__ = ["MIXERS", "make_mixer", "NoMixer", "GraphMixer", "AttentionMixer"]

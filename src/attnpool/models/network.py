@@ -6,8 +6,10 @@ import torch
 from torch import Tensor, nn
 
 from ..pooling import make_pool
+from ..pooling.last import last_valid
+from ..tasks import TASKS
 from .encoders import make_encoder
-from .heads import TASKS, NodeHead, SampleHead
+from .heads import NodeHead, SampleHead
 from .mixers import make_mixer
 
 
@@ -132,19 +134,9 @@ class SpatioTemporalNet(nn.Module):
         elif self.task == "forecast":
             # Forecast the change from the last observed value, in the target's own scale.
             target = self.target_feature
-            last = _last_valid(x[..., target], mask)  # [B, N]
+            last = last_valid(x[..., target], mask)  # [B, N]
             out = last.unsqueeze(-1) + out * self.x_std[:, target].unsqueeze(-1)
         return out, weights.reshape(batch, nodes, steps)
-
-
-def _last_valid(values: Tensor, mask: Tensor | None) -> Tensor:
-    """``values [B, N, T]`` at the last valid step of each row -> ``[B, N]`` (0 where no step is valid)."""
-    if mask is None:
-        return values[..., -1]
-    position = torch.arange(1, values.shape[-1] + 1, device=values.device)
-    last = (mask * position).argmax(-1, keepdim=True)  # index of the last valid step
-    picked = values.gather(-1, last).squeeze(-1)
-    return torch.where(mask.any(-1), picked, torch.zeros_like(picked))
 
 
 def _check_input(x: Tensor, mask: Tensor | None, n_nodes: int, n_features: int) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..errors import ConfigError, MissingFileError
+from ..tasks import TASKS
 
 
 @dataclass
@@ -41,6 +45,77 @@ class TrainConfig:
     strategy: str = "auto"
     progress: bool = True
 
+    def validate(self) -> TrainConfig:
+        """Check every option: its type (``bool`` is not an int, ``2.5`` is not an int), its range, names from the
+        known lists (pools, encoders, mixers, tasks), and options that contradict each other (heads that do not
+        divide the channels, pool options the pooling does not take). Returns ``self`` unchanged.
+
+        :func:`attnpool.workflow.fit` calls it, so Python and the command line get the same errors.
+
+        Raises:
+            ConfigError: naming the option (``err.key``), what was expected and what came.
+        """
+        from ..models import ENCODERS, MIXERS
+        from ..models.registry import registry_key
+        from ..pooling import POOLS
+
+        _check_text("data", self.data)
+        if self.task is not None:
+            _check_name("task", self.task, TASKS)
+        for key in ("window", "horizon", "channels", "epochs", "batch_size", "threads"):
+            _check_int(key, getattr(self, key), low=1)
+        _check_int("patience", self.patience, low=0)
+        _check_int("seed", self.seed, low=0)
+        if self.nodes is not None and not isinstance(self.nodes, str):
+            _check_int("nodes", self.nodes, low=1, what="an int, a string like '0,1,2|3,4,5', or None")
+        split = self.split
+        if not isinstance(split, (tuple, list)) or len(split) != 3:
+            raise ConfigError(f"split must be 3 fractions (train, val, test), got {split!r}", key="split")
+        for part, value in zip(("train", "val", "test"), split):
+            _check_number(f"split ({part})", value, low=0.0, key="split")
+        for key in ("data_options", "pool_kwargs"):
+            value = getattr(self, key)
+            if not isinstance(value, dict):
+                raise ConfigError(f"{key} must be a dict, got {value!r} ({type(value).__name__})", key=key)
+        _check_number("dropout", self.dropout, low=0.0, below=1.0)
+        _check_number("lr", self.lr, low=0.0, inclusive=False)
+        _check_number("weight_decay", self.weight_decay, low=0.0)
+        for key in ("accelerator", "strategy"):
+            _check_text(key, getattr(self, key))
+        if isinstance(self.devices, bool) or not isinstance(self.devices, (str, int)):
+            raise ConfigError(f"devices must be a string or an int, got {self.devices!r} "
+                              f"({type(self.devices).__name__})", key="devices")
+        if not isinstance(self.progress, bool):
+            raise ConfigError(f"progress must be True or False, got {self.progress!r}", key="progress")
+        # Names as make_pool reads them: "multi-head" is "multihead".
+        _check_name("pool", self.pool, POOLS, registry_key(self.pool))
+        _check_name("encoder", self.encoder, ENCODERS, registry_key(self.encoder))
+        _check_name("mixer", self.mixer, MIXERS, registry_key(self.mixer))
+        self._check_modules()
+        return self
+
+    def _check_modules(self) -> None:
+        """Options that contradict each other only show when the modules are built: build them, on the meta
+        device (no memory, no random numbers drawn), and report the constructor's complaint under the option."""
+        import torch
+
+        from ..models import make_encoder, make_mixer
+        from ..pooling import make_pool
+
+        with torch.device("meta"):
+            try:
+                make_pool(self.pool, self.channels, **self.pool_kwargs)
+            except (TypeError, ValueError) as err:
+                raise ConfigError(f"pool {self.pool!r} with channels={self.channels} and pool_kwargs="
+                                  f"{self.pool_kwargs}: {err}", key="pool_kwargs") from None
+            for key, build in (("encoder", lambda: make_encoder(self.encoder, 1, self.channels, dropout=self.dropout)),
+                               ("mixer", lambda: make_mixer(self.mixer, self.channels, 2, dropout=self.dropout))):
+                try:
+                    build()
+                except (TypeError, ValueError) as err:
+                    raise ConfigError(f"{key} {getattr(self, key)!r} with channels={self.channels}: {err}",
+                                      key=key) from None
+
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["split"] = list(self.split)
@@ -55,17 +130,18 @@ class TrainConfig:
         # "resolved" is what train wrote about the data; "per_node" (regress) is now read off the data's y.
         unknown = sorted(set(data) - known - {"resolved", "per_node"})
         if unknown:
-            raise ValueError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ConfigError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                              key=unknown[0])
         values = {k: v for k, v in data.items() if k in known}
         if "split" in values:
             values["split"] = tuple(values["split"])
         return cls(**values)
 
     @classmethod
-    def load(cls, path: str | Path) -> TrainConfig:
+    def load(cls, path: str | os.PathLike) -> TrainConfig:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"config file {path} does not exist")
+            raise MissingFileError(f"config file {path} does not exist")
         text = path.read_text()
         try:
             if path.suffix in (".yaml", ".yml"):
@@ -75,7 +151,41 @@ class TrainConfig:
             else:
                 data = json.loads(text)
         except Exception as err:  # noqa: BLE001 - any parse error becomes one line
-            raise ValueError(f"config file {path} could not be parsed: {str(err).splitlines()[0]}") from None
+            raise ConfigError(f"config file {path} could not be parsed: {str(err).splitlines()[0]}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"config file {path} must hold a mapping of options, got {type(data).__name__}")
+            raise ConfigError(f"config file {path} must hold a mapping of options, got {type(data).__name__}")
         return cls.from_dict(data, source=f"config file {path}")
+
+
+# ---- checks ---------------------------------------------------------------------------------------------
+
+
+def _kind(value) -> str:
+    return type(value).__name__
+
+
+def _check_int(key: str, value, low: int, what: str = "an int") -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{key} must be {what}, got {value!r} ({_kind(value)})", key=key)
+    if value < low:
+        raise ConfigError(f"{key} must be >= {low}, got {value}", key=key)
+
+
+def _check_number(name: str, value, low: float, *, below: float | None = None, inclusive: bool = True,
+                  key: str | None = None) -> None:
+    key = key or name
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number, got {value!r} ({_kind(value)})", key=key)
+    if value != value or (value < low if inclusive else value <= low) or (below is not None and value >= below):
+        bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below is not None else "")
+        raise ConfigError(f"{name} must be {bound}, got {value}", key=key)
+
+
+def _check_text(key: str, value) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key} must be a non-empty string, got {value!r} ({_kind(value)})", key=key)
+
+
+def _check_name(key: str, value, known, lookup=None) -> None:
+    if not isinstance(value, str) or (lookup if lookup is not None else value) not in known:
+        raise ConfigError(f"{key} must be one of {', '.join(known)}, got {value!r}", key=key)

@@ -1,4 +1,4 @@
-"""Helpers of the training tests: the CLI as a subprocess and a tiny training budget."""
+"""Helpers of the command-line tests: the CLI as a subprocess and a tiny training budget."""
 
 import os
 import subprocess

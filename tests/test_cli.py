@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from .helpers import TINY, attnpool
+from .cli_helpers import TINY, attnpool
 
 
 def test_train_writes_a_complete_run_directory(tiny_run):

@@ -1,11 +1,11 @@
-"""`attnpool explain` and `attnpool compare` on a tiny run: files exist, are non-empty, and say the right things."""
+"""`attnpool explain` on a tiny run: figures, weights and statistics exist, are non-empty, and say the right things."""
 
 import csv
 import json
 
 import pytest
 
-from .helpers import TINY, attnpool
+from ..cli_helpers import attnpool
 
 
 def test_explain_writes_figures_weights_and_stats(tiny_run, tmp_path):
@@ -35,21 +35,3 @@ def test_explain_chosen_samples_and_bad_sample(tiny_run, tmp_path):
     assert sorted(p.name for p in (tmp_path / "e").glob("*.png")) == ["sample_0.png", "sample_3.png"]
     proc = attnpool("explain", run, "--out", tmp_path / "e2", "--samples", "9999", "--threads", "1")
     assert proc.returncode == 2 and "--samples must be in [0," in proc.stderr and "Traceback" not in proc.stderr
-
-
-@pytest.mark.slow
-def test_compare_writes_table_csv_and_chart(tmp_path):
-    out = tmp_path / "cmp"
-    proc = attnpool("compare", "synthetic:peaks", "--pools", "attention,mean", "--seeds", "2", "--out", out,
-                    "--encoder", "linear", *TINY)
-    assert proc.returncode == 0, proc.stderr
-    table = (out / "compare.md").read_text()
-    assert "attnpool compare synthetic:peaks" in table
-    assert "| attention |" in table and "| mean |" in table and "±" in table
-    rows = list(csv.DictReader((out / "compare.csv").open()))
-    assert [r["pool"] for r in rows] == ["attention", "mean"]
-    assert all(r["n"] == "2" for r in rows)
-    assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
-    assert "[4/4]" in proc.stderr  # the progress display counted every run
-    results = json.loads((out / "results.json").read_text())
-    assert sorted((r["pool"], r["seed"]) for r in results) == [("attention", 0), ("attention", 1), ("mean", 0), ("mean", 1)]

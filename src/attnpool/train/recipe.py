@@ -1,0 +1,96 @@
+"""The training recipe: seeding, the PoolingModule with its normalisation, and the Lightning Trainer with its
+callbacks (early stopping on ``val_loss``, best and last checkpoints, CSV logs). Needs the ``train`` extra."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from .config import TrainConfig
+from .module import PoolingModule, SeriesDataModule
+
+# Lightning's advice that does not apply to small CPU runs; silenced inside train_module only.
+_QUIET_WARNINGS = (".*does not have many workers.*", ".*The number of training batches.*", ".*GPU available.*",
+                   ".*LeafSpec.*")
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
+
+
+@dataclass
+class Trained:
+    """What :func:`train_module` returns: the best weights, where they came from, and how long it took."""
+
+    state_dict: dict | None  # the model's best weights (keys of SpatioTemporalNet); None off global rank 0
+    best_checkpoint: str | None
+    seconds: float
+    epochs: int
+    is_global_zero: bool
+
+
+def build_module(cfg: TrainConfig, model_kwargs: dict, train) -> PoolingModule:
+    """Seed everything with ``cfg.seed``, build the module and fit the model's normalisation on ``train``."""
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    module = PoolingModule(model_kwargs, lr=cfg.lr, weight_decay=cfg.weight_decay, epochs=cfg.epochs)
+    y = torch.from_numpy(train.y) if train.task == "regress" else None
+    mask = None if train.mask is None else torch.from_numpy(np.asarray(train.mask))
+    module.model.fit_normalization(torch.from_numpy(train.x), mask, y)
+    return module
+
+
+def train_module(module: PoolingModule, ds, cfg: TrainConfig, out_dir: Path, *, quiet: bool = False) -> Trained:
+    """Fit ``module`` on ``ds``'s train split, validating on val; checkpoints and logs go under ``out_dir``."""
+    with _quiet_lightning():
+        checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="best", monitor="val_loss",
+                                     mode="min", save_last=True)
+        trainer = L.Trainer(
+            max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=_devices(cfg.devices),
+            strategy=cfg.strategy,
+            callbacks=[checkpoint, EarlyStopping(monitor="val_loss", mode="min", patience=cfg.patience)],
+            logger=CSVLogger(out_dir, name="logs", version=""), enable_progress_bar=cfg.progress and not quiet,
+            enable_model_summary=False, log_every_n_steps=1, deterministic=False, num_sanity_val_steps=0,
+        )
+        start = time.perf_counter()
+        trainer.fit(module, datamodule=SeriesDataModule(ds, cfg.batch_size, cfg.seed))
+        seconds = time.perf_counter() - start
+    if not trainer.is_global_zero:
+        return Trained(None, None, seconds, int(trainer.current_epoch), False)
+    best = checkpoint.best_model_path or checkpoint.last_model_path
+    state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
+    weights = {k.removeprefix("model."): v for k, v in state.items()}
+    return Trained(weights, best or None, seconds, int(trainer.current_epoch), True)
+
+
+@contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Lightning's info logs and advice off for the block only; the caller's warning filters and log levels
+    come back afterwards."""
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        for pattern in _QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern)
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
+def _devices(devices):
+    text = str(devices)
+    return int(text) if text.isdigit() else text
+
+
+__all__ = ["Trained", "build_module", "train_module"]
