@@ -8,10 +8,7 @@ import pytest
 
 def train_tiny(out, data, **options):
     """Fit a tiny model on ``data`` (a source string) into ``out``; returns the run directory."""
-    try:
-        from attnpool.workflow import TrainConfig, fit
-    except ImportError:  # before the workflow layer
-        from attnpool.train import TrainConfig, fit
+    from attnpool.workflow import TrainConfig, fit
     settings = dict(epochs=1, batch_size=16, channels=8, progress=False, threads=1)
     settings.update(options)
     fit(TrainConfig(data=str(data), **settings), out, quiet=True)

@@ -77,10 +77,7 @@ def test_save_writes_an_ordinary_run_directory(tmp_path):
     p = load_run(run)
     assert p.class_names == ["down", "up"]
     np.testing.assert_allclose(p.predict(X[..., None]).proba, clf.predict_proba(X), atol=1e-6)
-    try:
-        from attnpool.workflow import evaluate_run
-    except ImportError:
-        from attnpool.train import evaluate_run
+    from attnpool.workflow import evaluate_run
     metrics = evaluate_run(run)  # the run's own data, found through config.json
     assert metrics["val"]["n"] == 5
     with pytest.raises(ValueError, match="already holds a run"):

@@ -30,8 +30,7 @@ except ImportError as err:  # one line with the command that installs it
     raise ImportError(f"attnpool's estimators need aeon ({err}): pip install 'attnpool[data,train]'") from None
 
 #: Files of a run directory an estimator keeps and :meth:`save` writes.
-RUN_FILES = ("config.json", "model.pt", "metrics.json")
-DATA_FILE = "data.npz"
+RUN_FILES = ("config.json", "model.pt", "metrics.json", "data.npz")
 
 _TAGS = {
     # np-list is the one inner type: equal-length input arrives as a list of [C, T] too, and padding to the
@@ -100,7 +99,7 @@ class _AttentionEstimator:
         labels = self._targets(y)
         data = _dataset(x, mask, labels, self._task, self._node_names(len(X[0])), self._class_names(),
                         self.validation, self.seed)
-        self.run_files_, self._data_npz = _train(self._config(), data)
+        self.run_files_ = _train(self._config(), data)
         self.predictor_ = Predictor(*_load_saved(io.BytesIO(self.run_files_["model.pt"])))
         self.n_nodes_ = self.predictor_.n_nodes
         self.metrics_ = json.loads(self.run_files_["metrics.json"])
@@ -136,9 +135,8 @@ class _AttentionEstimator:
         if (path / "config.json").exists() or (path.exists() and not path.is_dir()):
             raise ValueError(f"path {path} already holds a run (or is a file); choose a new directory")
         path.mkdir(parents=True, exist_ok=True)
-        (path / DATA_FILE).write_bytes(self._data_npz)
         config = json.loads(self.run_files_["config.json"])
-        config["data"] = str((path / DATA_FILE).resolve())
+        config["data"] = str((path / "data.npz").resolve())  # the training data travels with the run
         for name in RUN_FILES:
             if name == "config.json":
                 (path / name).write_text(json.dumps(config, indent=2) + "\n")
@@ -174,10 +172,7 @@ class _AttentionEstimator:
         return np.asarray(y)
 
     def _config(self):
-        try:
-            from .workflow import TrainConfig
-        except ImportError:  # before the workflow layer
-            from .train import TrainConfig
+        from .workflow import TrainConfig
         return TrainConfig(
             task=self._task, pool=self.pool, encoder=self.encoder, mixer=self.mixer, channels=int(self.channels),
             dropout=float(self.dropout), pool_kwargs=dict(self.pool_kwargs or {}), epochs=int(self.epochs),
@@ -251,36 +246,15 @@ def _dataset(x, mask, y, task, node_names, class_names, validation, seed):
                        split=(1.0 - validation, validation, 0.0), seed=seed, source="X")
 
 
-def _train(cfg, data) -> tuple[dict[str, bytes], bytes]:
-    """Fit ``cfg`` on ``data`` in a temporary run directory; the run's files and the data as NPZ bytes."""
-    buffer = io.BytesIO()
-    parts = np.full(data.n_samples, "train", dtype="<U5")
-    for name, index in data.splits.items():
-        parts[index] = name
-    arrays = dict(x=data.x, y=data.y, split=parts, node_names=np.array(data.node_names, dtype=str))
-    if data.mask is not None:
-        arrays["mask"] = data.mask
-    if data.class_names is not None:
-        arrays["class_names"] = np.array(data.class_names, dtype=str)
-    np.savez(buffer, **arrays)
-    root = Path(tempfile.mkdtemp(prefix="attnpool-"))
-    try:
-        _fit_in(cfg, data, root, buffer.getvalue())
-        files = {name: (root / "run" / name).read_bytes() for name in RUN_FILES}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    return files, buffer.getvalue()
-
-
-def _fit_in(cfg, data, root: Path, npz: bytes) -> None:
+def _train(cfg, data) -> dict[str, bytes]:
+    """Fit ``cfg`` on ``data`` in a temporary run directory; the bytes of the run's files."""
     from dataclasses import replace
 
-    try:
-        from .workflow import fit
-    except ImportError:  # PHASE1: before the workflow layer, through an NPZ file
-        from .train import fit
+    from .workflow import fit
 
-        (root / DATA_FILE).write_bytes(npz)
-        fit(replace(cfg, data=str(root / DATA_FILE)), root / "run", quiet=True)
-        return
-    fit(replace(cfg, data=data), root / "run", quiet=True)
+    root = Path(tempfile.mkdtemp(prefix="attnpool-"))
+    try:
+        fit(replace(cfg, data=data), root / "run", quiet=True)
+        return {name: (root / "run" / name).read_bytes() for name in RUN_FILES}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from attnpool.data import DataError, load_data
-from attnpool.data.arrays import from_arrays
+from attnpool.data import from_arrays, to_npz
 
 from .helpers import write_npz
 
@@ -14,7 +14,7 @@ def test_same_set_as_the_npz_reader(tmp_path):
     mask = rng.random((40, 3, 8)) > 0.1
     y = np.arange(40) % 3
     path = write_npz(tmp_path / "d.npz", x=x, y=y, mask=mask, node_names=np.array(["a", "b", "c"]))
-    a = load_data(str(path), seed=3, standardize=False)
+    a = load_data(str(path), seed=3)
     b = from_arrays(x, y, mask=mask, node_names=["a", "b", "c"], seed=3)
     np.testing.assert_array_equal(a.x, b.x)
     np.testing.assert_array_equal(a.mask, b.mask)
@@ -74,3 +74,22 @@ def test_inf_at_a_valid_step_is_refused_with_its_position():
     x[4, 1, 2, 0] = np.inf
     with pytest.raises(DataError, match=r"first at sample 4, node 1, step 2"):
         from_arrays(x, np.arange(20) % 2)
+
+
+def test_to_npz_round_trips_through_load_data(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((30, 2, 6, 3))
+    x[3, 1, 2:4] = np.nan
+    ds = from_arrays(x, rng.standard_normal((30, 2, 4)), task="forecast", adjacency=np.eye(2), seed=5)
+    to_npz(ds, tmp_path / "d.npz")
+    back = load_data(str(tmp_path / "d.npz"), task="forecast")
+    for name in ("x", "mask", "y", "adjacency"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(ds, name))
+    assert all(np.array_equal(back.splits[k], ds.splits[k]) for k in ("train", "val", "test"))
+
+
+def test_load_data_points_arrays_to_from_arrays():
+    with pytest.raises(DataError, match=r"got ndarray of shape \(50, 7, 30, 1\); for arrays in memory use "
+                                        r"attnpool.data.from_arrays") as err:
+        load_data(np.random.randn(50, 7, 30, 1))
+    assert len(str(err.value)) < 300

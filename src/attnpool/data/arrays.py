@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import DataError, TimeSeriesSet
+from ..errors import DataError
+from .dataset import SPLITS, TimeSeriesSet
 from .load import prepare
 from .npz import _split
 from .splits import check_fractions
@@ -104,7 +105,25 @@ def from_arrays(
         splits=_split(None if parts is None else _to_numpy(parts, "parts", source), x.shape[0], source),
         meta={"source": source},
     )
-    return prepare(raw, fracs=fracs, seed=seed, standardize=False)
+    return prepare(raw, fracs=fracs, seed=seed)
+
+
+def to_npz(ds: TimeSeriesSet, path) -> None:
+    """Write ``ds`` as an NPZ file that :func:`~attnpool.data.load_data` reads back as the same set: ``x`` (NaN at
+    masked steps), ``y``, ``mask``, ``split`` (each sample's part), names and adjacency."""
+    parts = np.full(ds.n_samples, "train", dtype="<U5")
+    for name in SPLITS:
+        parts[ds.splits.get(name, np.zeros(0, np.int64))] = name
+    x = ds.x if ds.mask is None else np.where(ds.mask[..., None], ds.x, np.nan)
+    arrays = {"x": x, "y": ds.y, "split": parts, "node_names": np.array(ds.node_names, dtype=str),
+              "feature_names": np.array(ds.feature_names, dtype=str)}
+    if ds.mask is not None:
+        arrays["mask"] = ds.mask
+    if ds.adjacency is not None:
+        arrays["adjacency"] = ds.adjacency
+    if ds.class_names is not None:
+        arrays["class_names"] = np.array(ds.class_names, dtype=str)
+    np.savez(path, **arrays)
 
 
 def _to_numpy(a, name: str, source: str) -> np.ndarray:

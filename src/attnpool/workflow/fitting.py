@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import TimeSeriesSet
+from ..data import TimeSeriesSet, to_npz
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
 from .inputs import load_dataset
 from .predict import evaluate_split
-from .rundir import CONFIG_FILE, METRICS_FILE, MODEL_FILE, check_run_dir, prepare_run_dir, save_model, write_json
+from .rundir import CONFIG_FILE, DATA_FILE, METRICS_FILE, MODEL_FILE, check_run_dir, prepare_run_dir, save_model, write_json
 
 
 @dataclass
@@ -31,7 +31,8 @@ class RunResult:
 def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False, quiet: bool = False) -> RunResult:
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics.
 
-    ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
+    ``cfg.data`` is a source (a file, ``uea:<Name>``, ``synthetic:peaks``) or a :class:`TimeSeriesSet` in memory
+    (:func:`attnpool.data.from_arrays`); a set is written into the run as ``data.npz``. ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
     read off the data) is what ``out_dir/config.json`` holds.
 
     Raises:
@@ -50,10 +51,16 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     if is_rank_zero:
         check_run_dir(out_dir, overwrite)
         prepare_run_dir(out_dir, overwrite)
+        if isinstance(cfg.data, TimeSeriesSet):
+            # A run trained on arrays keeps them (with their split), so evaluate / explain find its data as they
+            # find a file's; config.json names this file.
+            to_npz(ds, out_dir / DATA_FILE)
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
+    if isinstance(cfg.data, TimeSeriesSet):
+        cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
     module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
     if is_rank_zero:

@@ -39,6 +39,8 @@ def evaluate_split(model: SpatioTemporalNet, ds: TimeSeriesSet, split: str | Non
     """Metrics of ``model`` on ``ds`` (one split, or every sample when ``split`` is None)."""
     index = np.arange(len(ds.y)) if split is None else ds.splits[split]
     part = ds.subset(index)
+    if len(part) == 0:  # a part the split left empty (an estimator's test part): nothing to score
+        return {"n": 0}
     pred, weights = predict_arrays(model, part, batch_size)
     if ds.task == "classify":
         metrics = classification_metrics(part.y, pred.argmax(-1), model.out_features)

@@ -25,6 +25,7 @@ from ..train import TrainConfig
 MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
+DATA_FILE = "data.npz"  # a run trained on arrays in memory keeps them here
 
 
 @contextmanager
@@ -62,7 +63,7 @@ def prepare_run_dir(out_dir: Path, overwrite: bool) -> None:
     if overwrite:
         for name in ("checkpoints", "logs"):
             shutil.rmtree(out_dir / name, ignore_errors=True)
-        for name in (MODEL_FILE, METRICS_FILE):
+        for name in (MODEL_FILE, METRICS_FILE, DATA_FILE):
             (out_dir / name).unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -99,5 +100,5 @@ def _json_default(value):
     return str(value)
 
 
-__all__ = ["CONFIG_FILE", "METRICS_FILE", "MODEL_FILE", "atomic_write", "check_run_dir", "load_run",
+__all__ = ["CONFIG_FILE", "DATA_FILE", "METRICS_FILE", "MODEL_FILE", "atomic_write", "check_run_dir", "load_run",
            "prepare_run_dir", "save_model", "write_json"]
