@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .errors import AttnpoolError
 from .models import SpatioTemporalNet
 from .pooling import AttentionPool
 
@@ -93,7 +94,7 @@ def export_run(
 
     Raises:
         ValueError: an unknown ``fmt``, or a file whose outputs differ from eager by more than 1e-4.
-        ImportError: ONNX export without the ``export`` extra (``pip install 'attnpool[export]'``).
+        ModuleNotFoundError: ONNX export without the ``export`` extra (``pip install 'attnpool[export]'``).
 
     Example:
         >>> export_run("runs/gp", "onnx", "gp.onnx").max_difference   # e.g. 2.4e-07
@@ -101,13 +102,13 @@ def export_run(
     from .predictor import load_run
 
     if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise AttnpoolError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
     predictor = load_run(run_dir)
     if out is None:
         out = Path(run_dir) / ("model.onnx" if fmt == "onnx" else "model.torchscript.pt")
     out = Path(out)
     if out.is_dir():
-        raise ValueError(f"out {out} is a directory; give a file name such as {out / ('model' + SUFFIX[fmt])}")
+        raise AttnpoolError(f"out {out} is a directory; give a file name such as {out / ('model' + SUFFIX[fmt])}")
     out.parent.mkdir(parents=True, exist_ok=True)
     wrapper = ExportWrapper(reference_copy(predictor.model)).eval()
     example = example_inputs(wrapper.model, *EXAMPLE_SHAPE, seed=0)
@@ -123,7 +124,7 @@ def export_run(
         x, mask = example_inputs(wrapper.model, S, T, seed=1, nan_at_masked=True)
         diff = max_difference(out, fmt, wrapper, x, mask)
         if not diff <= TOLERANCE:
-            raise ValueError(f"{out}: the exported file differs from eager PyTorch by {diff:.3g} at x {tuple(x.shape)} "
+            raise AttnpoolError(f"{out}: the exported file differs from eager PyTorch by {diff:.3g} at x {tuple(x.shape)} "
                              f"(tolerance {TOLERANCE})")
     N, F = wrapper.model.n_nodes, wrapper.model.n_features
     return ExportResult(out, fmt, diff, (CHECK_SHAPE[0], N, CHECK_SHAPE[1], F))
@@ -225,4 +226,4 @@ def _require(name: str):
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise ImportError(f"{name} is needed for export: pip install 'attnpool[export]'") from None
+        raise ModuleNotFoundError(f"{name} is needed for export: pip install 'attnpool[export]'", name=name) from None

@@ -40,7 +40,7 @@ class TrainConfig:
     seed: int = 0
     # engine
     threads: int = 1  # small batches gain little from more, and 2 threads fight any other busy process
-    accelerator: str = "cpu"
+    accelerator: str = "auto"  # a GPU when there is one
     devices: str = "1"
     strategy: str = "auto"
     progress: bool = True
@@ -55,12 +55,13 @@ class TrainConfig:
         Raises:
             ConfigError: naming the option (``err.key``), what was expected and what came.
         """
-        from ..data.dataset import TimeSeriesSet
         from ..models import ENCODERS, MIXERS
         from ..models.registry import registry_key
         from ..pooling import POOLS
 
-        if not isinstance(self.data, (str, TimeSeriesSet)) or (isinstance(self.data, str) and not self.data):
+        # A TimeSeriesSet is recognised by its fields: train and data are sibling layers that do not import each other.
+        is_set = all(hasattr(self.data, name) for name in ("x", "y", "mask", "splits", "task"))
+        if not (is_set or (isinstance(self.data, str) and self.data)):
             shape = getattr(self.data, "shape", None)  # never print a whole array
             got = f"{type(self.data).__name__} of shape {tuple(shape)}" if shape is not None else repr(self.data)
             raise ConfigError("data must be a source (a .npz/.csv path, 'uea:<Name>', 'synthetic:peaks') or a "
