@@ -15,20 +15,20 @@ from .run_fixtures import classify_run  # noqa: F401 (fixture)
 pytest.importorskip("onnxruntime")
 
 
-def test_version():
-    proc = run_cli("--version")
-    assert proc.returncode == 0 and proc.stdout.strip() == f"attnpool {attnpool.__version__}"
+def test_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"attnpool {attnpool.__version__}"
 
 
-def test_export_then_predict_with_onnxruntime_matches_torch(classify_run, tmp_path):
-    proc = run_cli("export", classify_run, "--format", "onnx", "--legacy")  # writes RUN/model.onnx
+def test_export_then_predict_with_onnxruntime_matches_torch(classify_run, tmp_path, capsys):
+    proc = run_cli("export", classify_run, "--format", "onnx", "--legacy")  # the installed command; RUN/model.onnx
     assert proc.returncode == 0, proc.stderr
     assert "max difference" in proc.stdout and (classify_run / "model.onnx").is_file()
     rows = {}
     for engine in ("torch", "onnx"):  # onnx: runs RUN/model.onnx, now newer than model.pt
         out = tmp_path / f"{engine}.csv"
-        proc = run_cli("predict", classify_run, "synthetic:peaks", "--out", out, "--engine", engine)
-        assert proc.returncode == 0, proc.stderr
+        assert main(["predict", str(classify_run), "synthetic:peaks", "--out", str(out), "--engine", engine]) == 0
         with out.open() as handle:
             rows[engine] = list(csv.reader(handle))
     assert rows["torch"][0] == rows["onnx"][0] and len(rows["torch"]) == 61  # the run's 60 samples
@@ -37,10 +37,9 @@ def test_export_then_predict_with_onnxruntime_matches_torch(classify_run, tmp_pa
         np.testing.assert_allclose(np.array(a[2:], float), np.array(b[2:], float), atol=1e-5)
 
 
-def test_torchscript_export_prints_its_check(classify_run, tmp_path):
-    proc = run_cli("export", classify_run, "--format", "torchscript", "--out", tmp_path / "m.pt")
-    assert proc.returncode == 0, proc.stderr
-    assert "checked against PyTorch at x [3, 7, 23, 1] with masked steps: max difference" in proc.stdout
+def test_torchscript_export_prints_its_check(classify_run, tmp_path, capsys):
+    assert main(["export", str(classify_run), "--format", "torchscript", "--out", str(tmp_path / "m.pt")]) == 0
+    assert "checked against PyTorch at x [3, 7, 23, 1] with masked steps: max difference" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("module, extra", [("lightning", "train"), ("aeon", "data"), ("matplotlib", "plot"),

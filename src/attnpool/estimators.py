@@ -62,7 +62,7 @@ class _AttentionEstimator:
             consecutive channels) or ``"0,1,2|3,4,5"`` (default: None).
         validation: share of the training cases held out for early stopping and choosing the best epoch
             (stratified for classification) (default: 0.15).
-        threads: torch threads (default: 1). accelerator: Lightning accelerator (default: cpu).
+        threads: torch threads (default: 1). accelerator: Lightning accelerator (default: auto, a GPU when there is one).
         devices: Lightning devices (default: "1"). progress: show Lightning's progress bar (default: False).
     """
 
@@ -70,7 +70,7 @@ class _AttentionEstimator:
 
     def __init__(self, pool="attention", encoder="tcn", mixer="none", channels=32, dropout=0.1, pool_kwargs=None,
                  epochs=100, batch_size=16, lr=3e-3, weight_decay=1e-4, patience=30, seed=0, nodes=None,
-                 validation=0.15, threads=1, accelerator="cpu", devices="1", progress=False):
+                 validation=0.15, threads=1, accelerator="auto", devices="1", progress=False):
         self.pool = pool
         self.encoder = encoder
         self.mixer = mixer
