@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 demo: $(STAMP)
 	$(VENV)/bin/attnpool demo --threads $(THREADS)
 
+# The layers contract (pyproject.toml) and lint first: both take seconds, the tests a minute or more.
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -37,7 +37,7 @@ def test_evaluate_reproduces_the_saved_metrics(tiny_run):
     proc = attnpool("evaluate", run, "--threads", "1")
     assert proc.returncode == 0, proc.stderr
     saved = json.loads((run / "metrics.json").read_text())
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("test"))
+    line = next(text for text in proc.stdout.splitlines() if text.startswith("test"))
     assert f"accuracy {saved['test']['accuracy']:.4f}" in line
 
 
@@ -104,3 +104,47 @@ def test_corrupt_npz_is_one_line_and_left_intact(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "broken.npz" in proc.stderr
     assert path.read_bytes() == before
+
+
+def test_own_errors_are_one_line_with_flag_names_and_bugs_keep_their_traceback(monkeypatch, capsys):
+    from attnpool import cli
+    from attnpool.errors import ConfigError
+
+    def bad_option(args):
+        raise ConfigError("batch_size must be >= 1, got 0", key="batch_size")
+
+    def bug(args):
+        raise KeyError("a bug, not bad input")
+
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser(), bad_option))
+    assert cli.main(["evaluate", "somewhere"]) == 2
+    assert capsys.readouterr().err == "attnpool: error: --batch-size must be >= 1, got 0\n"
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser(), bug))
+    with pytest.raises(KeyError, match="a bug"):
+        cli.main(["evaluate", "somewhere"])
+
+
+def _with_func(parser, func):
+    for action in parser._subparsers._group_actions:
+        action.choices["evaluate"].set_defaults(func=func)
+    return parser
+
+
+def test_help_defaults_come_from_train_config():
+    from attnpool.cli import build_parser
+    from attnpool.train import TrainConfig
+
+    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    defaults = TrainConfig()
+    assert f"(default: {defaults.epochs})" in text and f"(default: {defaults.batch_size})" in text
+    assert f"(default: {defaults.pool})" in text and f"(default: {defaults.lr})" in text
+
+
+def test_pool_spelled_as_make_pool_accepts_it(tmp_path):
+    proc = attnpool("train", "synthetic:peaks", "--out", tmp_path / "r", "--pool", "multi-head", "--channels", "30",
+                    "--encoder", "linear", *TINY)
+    # Accepted as a name; refused for the contradiction (4 heads do not divide 30 channels), naming both.
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "must be one of" not in proc.stderr and "divisible by heads" in proc.stderr
+    assert "pool 'multi-head' with channels=30" in proc.stderr

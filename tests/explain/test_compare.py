@@ -1,6 +1,4 @@
 import csv
-import io
-import math
 
 import numpy as np
 import pytest

@@ -3,8 +3,6 @@
 import csv
 import json
 
-import pytest
-
 from ..cli_helpers import attnpool
 
 

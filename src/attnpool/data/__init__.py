@@ -17,7 +17,12 @@ def __getattr__(name):
         from . import loader
 
         return getattr(loader, name)
+    if name == "SeriesDataModule":  # Lightning, only when asked for
+        from .datamodule import SeriesDataModule
+
+        return SeriesDataModule
     raise AttributeError(f"module 'attnpool.data' has no attribute {name!r}")
 
 
-__all__ = ["DataError", "SplitDataset", "TimeSeriesSet", "from_arrays", "load_data", "make_loader", "prepare", "to_npz"]
+__all__ = ["DataError", "SeriesDataModule", "SplitDataset", "TimeSeriesSet", "from_arrays", "load_data", "make_loader",
+           "prepare", "to_npz"]

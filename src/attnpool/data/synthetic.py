@@ -32,9 +32,9 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
         **options: ``samples`` (default: 1200), ``steps`` T (default: 30), ``peak_width`` (default: 2),
             ``amplitude`` peak height range (default: (2.2, 3.2)), ``distractors`` smaller spikes of the same
             width per node (default: 6; nodes without the peak get one more), ``distractor_ratio`` their
-            height as a fraction of the peak height drawn for the node (default: (0.3, 0.6)), ``noise`` std (default: 0.2), ``gain`` range of each node's random scale
-            factor, log-uniform (default: (0.5, 2.0); ``(1, 1)`` turns it off), ``level`` each node's random
-            offset, uniform in ``[-level, level]`` (default: 2.0).
+            height as a fraction of the peak height drawn for the node (default: (0.3, 0.6)), ``noise`` std
+            (default: 0.2), ``gain`` range of each node's random scale factor, log-uniform (default: (0.5, 2.0);
+            ``(1, 1)`` turns it off), ``level`` each node's random offset, uniform in ``[-level, level]`` (default: 2.0).
 
     Returns:
         x ``[S, N, T, 1]``, y int64 ``[S]`` (the node with the peak), and meta ``peak_start`` int64 ``[S, N]``

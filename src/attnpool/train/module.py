@@ -1,4 +1,5 @@
-"""The LightningModule and DataModule that train a :class:`~attnpool.models.SpatioTemporalNet`."""
+"""The LightningModule that trains a :class:`~attnpool.models.SpatioTemporalNet` (its DataModule is
+:class:`attnpool.data.SeriesDataModule`)."""
 
 from __future__ import annotations
 
@@ -55,21 +56,3 @@ class PoolingModule(L.LightningModule):
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(self.epochs, 1))
         return {"optimizer": optimizer, "lr_scheduler": schedule}
-
-
-class SeriesDataModule(L.LightningDataModule):
-    """Train/val loaders over a :class:`~attnpool.data.TimeSeriesSet` (already loaded and validated)."""
-
-    def __init__(self, data, batch_size: int, seed: int):
-        super().__init__()
-        self.data, self.batch_size, self.seed = data, batch_size, seed
-
-    def train_dataloader(self):
-        from ..data import make_loader
-
-        return make_loader(self.data, "train", self.batch_size, shuffle=True, seed=self.seed)
-
-    def val_dataloader(self):
-        from ..data import make_loader
-
-        return make_loader(self.data, "val", self.batch_size, shuffle=False, seed=self.seed)

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from .config import TrainConfig
-from .module import PoolingModule, SeriesDataModule
+from .module import PoolingModule
 
 # Lightning's advice that does not apply to small CPU runs; silenced inside train_module only.
 _QUIET_WARNINGS = (".*does not have many workers.*", ".*The number of training batches.*", ".*GPU available.*",
@@ -47,8 +47,10 @@ def build_module(cfg: TrainConfig, model_kwargs: dict, train) -> PoolingModule:
     return module
 
 
-def train_module(module: PoolingModule, ds, cfg: TrainConfig, out_dir: Path, *, quiet: bool = False) -> Trained:
-    """Fit ``module`` on ``ds``'s train split, validating on val; checkpoints and logs go under ``out_dir``."""
+def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: TrainConfig, out_dir: Path, *,
+                 quiet: bool = False) -> Trained:
+    """Fit ``module`` on ``datamodule``'s train loader, validating on its val loader; checkpoints and logs go
+    under ``out_dir``."""
     with _quiet_lightning():
         checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="best", monitor="val_loss",
                                      mode="min", save_last=True)
@@ -60,7 +62,7 @@ def train_module(module: PoolingModule, ds, cfg: TrainConfig, out_dir: Path, *, 
             enable_model_summary=False, log_every_n_steps=1, deterministic=False, num_sanity_val_steps=0,
         )
         start = time.perf_counter()
-        trainer.fit(module, datamodule=SeriesDataModule(ds, cfg.batch_size, cfg.seed))
+        trainer.fit(module, datamodule=datamodule)
         seconds = time.perf_counter() - start
     if not trainer.is_global_zero:
         return Trained(None, None, seconds, int(trainer.current_epoch), False)

@@ -44,6 +44,7 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
 
     from lightning.pytorch.utilities import rank_zero_only
 
+    from ..data.datamodule import SeriesDataModule
     from ..train.recipe import build_module, train_module
 
     # Under DDP every process runs fit; only global rank 0 checks, clears and writes the run directory.
@@ -66,7 +67,7 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     if is_rank_zero:
         write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds))
 
-    trained = train_module(module, ds, cfg, out_dir, quiet=quiet)
+    trained = train_module(module, SeriesDataModule(ds, cfg.batch_size, cfg.seed), cfg, out_dir, quiet=quiet)
     if not trained.is_global_zero:
         return RunResult(out_dir, {}, None, ds)
     model = SpatioTemporalNet(**kwargs)
