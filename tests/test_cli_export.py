@@ -10,7 +10,6 @@ import attnpool
 from attnpool.cli import main, missing_extra
 
 from .cli_helpers import attnpool as run_cli
-from .run_fixtures import classify_run  # noqa: F401 (fixture)
 
 pytest.importorskip("onnxruntime")
 

@@ -5,8 +5,6 @@ import torch
 from attnpool.export import CHECK_SHAPE, EXAMPLE_SHAPE, export_run, run_file
 from attnpool.predictor import load_run
 
-from .run_fixtures import classify_run, regress_run  # noqa: F401 (fixtures)
-
 onnxruntime = pytest.importorskip("onnxruntime")
 
 

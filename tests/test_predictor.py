@@ -4,8 +4,6 @@ import torch
 
 from attnpool.predictor import load_run
 
-from .run_fixtures import classify_run, regress_run  # noqa: F401 (fixtures)
-
 
 def _inputs(S, N, T, F, seed=0):
     rng = np.random.default_rng(seed)

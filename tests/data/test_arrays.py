@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from attnpool.data import DataError, load_data
-from attnpool.data import from_arrays, to_npz
+from attnpool.data import DataError, from_arrays, load_data, to_npz
 
 from .helpers import write_npz
 

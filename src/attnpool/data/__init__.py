@@ -1,13 +1,14 @@
 """Data sets for attnpool: one call, ``load_data(source)``, for NPZ, wide CSV, UEA/UCR (aeon) and synthetic sets.
 
-``from_arrays(x, y, ...)`` builds the same from arrays in memory. ``load_data`` returns a :class:`TimeSeriesSet` (x ``[S, N, T, F]``, mask ``[S, N, T]``, y, splits, baseline...);
+``from_arrays(x, y, ...)`` builds the same from arrays in memory.
+``load_data`` returns a :class:`TimeSeriesSet` (x ``[S, N, T, F]``, mask ``[S, N, T]``, y, splits, baseline...);
 ``make_loader`` wraps one split in a plain torch ``DataLoader``. Every problem with the input raises
 :class:`DataError` (a ``ValueError``) with a one-line message. User guide: docs/data.md.
 """
 
 from ..errors import DataError
-from .dataset import TimeSeriesSet
 from .arrays import from_arrays, to_npz
+from .dataset import TimeSeriesSet
 from .load import load_data, prepare
 
 

@@ -32,7 +32,9 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics.
 
     ``cfg.data`` is a source (a file, ``uea:<Name>``, ``synthetic:peaks``) or a :class:`TimeSeriesSet` in memory
-    (:func:`attnpool.data.from_arrays`); a set is written into the run as ``data.npz``. ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
+    (:func:`attnpool.data.from_arrays`); a set is written into the run as ``data.npz``.
+
+    ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
     read off the data) is what ``out_dir/config.json`` holds.
 
     Raises:
