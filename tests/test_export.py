@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -48,7 +50,9 @@ def test_torchscript_and_legacy_onnx_give_values_in_data_units(regress_run, tmp_
     np.testing.assert_allclose(values, want.y, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(weights, want.weights, atol=1e-5)
     if fmt == "torchscript":
-        module = torch.jit.load(str(result.path))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript: deprecated upstream, still supported
+            module = torch.jit.load(str(result.path))
         with torch.no_grad():
             out, _ = module(torch.from_numpy(x), torch.from_numpy(mask))
         np.testing.assert_allclose(out.numpy(), values)

@@ -168,7 +168,9 @@ def run_file(path: str | Path, fmt: str, x: np.ndarray, mask: np.ndarray) -> tup
         session = onnx_session(path)
         output, weights = session.run(["output", "weights"], {"x": x.astype(np.float32), "mask": mask.astype(bool)})
         return output, weights
-    module = torch.jit.load(str(path), map_location="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated upstream, still supported
+        module = torch.jit.load(str(path), map_location="cpu")
     with torch.inference_mode():
         output, weights = module(torch.from_numpy(np.asarray(x, dtype=np.float32)), torch.from_numpy(mask.astype(bool)))
     return output.numpy(), weights.numpy()
@@ -216,6 +218,7 @@ def _export_torchscript(wrapper: nn.Module, example: tuple[Tensor, Tensor], path
     # Tracing records the reference path's ops with symbolic sizes; the check then runs another S and T.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         traced = torch.jit.trace(wrapper, example, check_trace=False)
     traced.save(str(path))
 
