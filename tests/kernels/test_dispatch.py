@@ -71,3 +71,35 @@ def test_tiny_unmasked_inputs_take_the_small_path_and_match():
     assert choose_impl(feat, None, pool.attention) == "small"
     assert choose_impl(feat, torch.ones(14, 30, dtype=torch.bool), pool.attention) == "reference"
     assert_matches(run(pool, feat, None, "auto"), run(pool, feat, None, "reference"), rtol=1e-5)
+
+
+def test_every_tracer_and_transform_routes_to_the_reference():
+    pool = AttentionPool(16)
+    feat = torch.randn(200, 30, 16)
+    assert choose_impl(feat, None, pool.attention) == "fused" and not dispatch_mod.must_use_reference()
+    seen = []
+
+    def record(x):
+        seen.append(choose_impl(x, None, pool.attention))
+        return x.sum(-1)
+
+    torch.jit.trace(record, (feat,), check_trace=False)
+    torch.func.vmap(record)(feat.unsqueeze(0))
+    torch.func.grad(lambda x: record(x).sum())(feat)
+
+    class Record(torch.nn.Module):
+        def forward(self, x):
+            return record(x)
+
+    torch.export.export(Record(), (feat,))  # also covers torch.compile and the dynamo ONNX exporter
+    assert seen == ["reference"] * 4
+
+
+def test_one_list_of_implementations():
+    from attnpool.kernels import IMPLEMENTATIONS, KERNELS
+    from attnpool.pooling.attention import IMPLS
+
+    assert IMPLS == ("auto", *IMPLEMENTATIONS)
+    assert set(KERNELS) == set(IMPLEMENTATIONS) - {"reference"}
+    for impl in IMPLEMENTATIONS:
+        AttentionPool(8, impl=impl)  # every listed implementation is accepted by the module

@@ -7,7 +7,7 @@ import torch
 
 from attnpool import AttentionPool
 
-from .spec_module import SpecAttentionPooling
+from benchmarks.spec_module import SpecAttentionPooling
 
 
 def _spec_by_hand(feat, w1, b1, w2, b2):

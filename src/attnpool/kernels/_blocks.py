@@ -87,25 +87,27 @@ class GradAccumulator:
         self.dtype = like.dtype
         self.low_precision = acc_dtype != like.dtype
         z = dict(dtype=acc_dtype, device=like.device)
-        self.sign_x = torch.zeros(h, channels, **z)  # sum_t (relu'(pre_t) * gs_t) x_t^T   [H, C]
-        self.sign_1 = torch.zeros(h, **z)  # sum_t relu'(pre_t) * gs_t                         [H]
+        # dpre_t = relu'(pre_t) * gs_t is the gradient of the pre-activation up to the factor w2s, which
+        # finish() applies once instead of once per block.
+        self.dpre_x = torch.zeros(h, channels, **z)  # sum_t dpre_t x_t^T   [H, C]: dW1 / w2s
+        self.dpre_sum = torch.zeros(h, **z)  # sum_t dpre_t                  [H]: db1 / w2s
         self.relu_gs = torch.zeros(h, **z)  # sum_t relu(pre_t) * gs_t                         [H]
         self.gs = torch.zeros((), **z)  # sum_t gs_t
 
     def add(self, x: Tensor, relu_gs: Tensor, dh: Tensor, gs: Tensor) -> None:
         if self.low_precision:
             x, dh, gs, relu_gs = x.float(), dh.float(), gs.float(), relu_gs.float()
-        self.sign_x.addmm_(dh.t(), x)
-        self.sign_1.add_(dh.sum(0))
+        self.dpre_x.addmm_(dh.t(), x)
+        self.dpre_sum.add_(dh.sum(0))
         self.relu_gs.add_(relu_gs)
         self.gs.add_(gs.sum())
 
     def finish(self, needs: tuple[bool, bool, bool, bool]) -> tuple[Tensor | None, ...]:
         """``(dW1 [H, C], db1 [H], dw2 [1, H], db2 [1])``, None where not needed."""
         p, inv_t = self.p, self.p.inv_temperature
-        w2s = p.w2s.to(self.sign_x.dtype)
-        d_w1 = (self.sign_x * w2s.unsqueeze(1)).to(self.dtype) if needs[0] else None
-        d_b1 = (self.sign_1 * w2s).to(self.dtype) if needs[1] else None
+        w2s = p.w2s.to(self.dpre_x.dtype)
+        d_w1 = (self.dpre_x * w2s.unsqueeze(1)).to(self.dtype) if needs[0] else None
+        d_b1 = (self.dpre_sum * w2s).to(self.dtype) if needs[1] else None
         d_w2 = (self.relu_gs * inv_t).reshape(1, -1).to(self.dtype) if needs[2] else None
         d_b2 = (self.gs * inv_t).reshape(1).to(self.dtype) if needs[3] else None
         return d_w1, d_b1, d_w2, d_b2

@@ -1,11 +1,13 @@
 """Pick an implementation of attention pooling by device, dtype and size, and run it.
 
-Implementations (all equal to :meth:`attnpool.AttentionPool.reference` within rounding; tests/kernels):
+Implementations (:data:`IMPLEMENTATIONS`, the one list; all equal to :meth:`attnpool.AttentionPool.reference`
+within rounding, tests/kernels):
 
 * ``"reference"``: the readable eager code (the oracle). Chosen for tiny inputs, where the per-call overhead
-  of a custom autograd Function costs more than it saves, and whenever torch.compile is tracing.
-* ``"small"``: for tiny unmasked ``[N, T, C]`` inputs on CPU, the reference's arithmetic as a handful of
-  aten calls (no ``nn.Module`` calls, no masking branches): the spec's size is dominated by per-call overhead.
+  of a custom autograd Function costs more than it saves, and whenever the call is traced, exported, compiled
+  or run under a function transform (:func:`must_use_reference`).
+* ``"small"``: :mod:`.small`, for tiny unmasked ``[N, T, C]`` inputs on CPU: the reference's arithmetic as a
+  handful of aten calls (no ``nn.Module`` calls, no masking branches).
 * ``"fused"``: :mod:`.fused`, a custom autograd Function over cache-sized blocks of whole rows (any device).
 * ``"chunked"``: :mod:`.chunked`, online softmax over time chunks; memory beyond the input grows with the
   chunk, not with T. Chosen when one row no longer fits a block.
@@ -15,6 +17,7 @@ Implementations (all equal to :meth:`attnpool.AttentionPool.reference` within ro
 from __future__ import annotations
 
 import functools
+import os
 
 import torch
 from torch import Tensor, nn
@@ -23,6 +26,13 @@ from . import chunked as _chunked
 from . import fused as _fused
 from .chunked import chunked_attention_pool
 from .fused import fused_attention_pool
+from .small import small_attention_pool
+
+#: Every implementation's name; ``AttentionPool(impl=...)`` takes these and ``"auto"``.
+IMPLEMENTATIONS = ("reference", "small", "fused", "chunked", "triton")
+
+#: The implementations :func:`attention_pool_kernel` runs (all but the module's own reference).
+KERNELS = IMPLEMENTATIONS[1:]
 
 #: Below this many steps (N * T) on CPU the reference's fewer Python-level calls win (measured, see
 #: benchmarks/results/pooling_speed.md).
@@ -31,7 +41,25 @@ MIN_FUSED_STEPS = 2048
 #: Rows longer than this go to the chunked path on CPU (its scratch does not grow with T).
 CHUNKED_MIN_STEPS = 1 << 21
 
-IMPLEMENTATIONS = ("reference", "small", "fused", "chunked", "triton")
+# Looked up once: at the spec's size every attribute lookup on the hot path is a visible share of a 30 us call.
+_tracing_state = torch._C._get_tracing_state  # jit.trace and the legacy ONNX exporter (which traces)
+_functorch_level = torch._C._functorch.peek_interpreter_stack  # vmap, grad, jacrev, functionalize, ...
+# The function, not its flag: dynamo folds the call to True without a guard (reading the flag would guard on it).
+_is_compiling = torch.compiler.is_compiling  # torch.compile, torch.export, the dynamo ONNX exporter
+
+
+def must_use_reference() -> bool:
+    """True while the call is traced, exported, compiled or run under a function transform.
+
+    The fast paths step aside then (timm's ``use_fused_attn`` does the same when exporting): the custom
+    autograd Functions have no ``setup_context``/vmap rule and cannot be serialised in a TorchScript graph,
+    and the small path's grad-mode branch would make a trace depend on the grad mode. The reference is plain
+    aten ops, so every tool sees through it. Covered: ``torch.jit.trace`` and ``torch.onnx.export(dynamo=False)``
+    (a tracing state is set), ``torch.func`` transforms (an interpreter on functorch's stack),
+    ``torch.compile``, ``torch.export`` and ``torch.onnx.export(dynamo=True)`` (``torch.compiler.is_compiling()``).
+    ``torch.jit.script`` never runs this code: :meth:`attnpool.AttentionPool.__prepare_scriptable__` refuses it.
+    """
+    return _tracing_state() is not None or _functorch_level() is not None or _is_compiling()
 
 
 def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> str:
@@ -43,14 +71,14 @@ def choose_impl(feat: Tensor, mask: Tensor | None, attention: nn.Sequential) -> 
         attention: the scoring MLP ``Sequential(Linear(C, H), ReLU(), Linear(H, 1))``.
     """
     # Cheapest tests first: at the spec's size this function's own cost is a sizeable share of the call.
-    if _is_compiling():
+    if must_use_reference():
         return "reference"
     if not feat.is_cuda and feat.numel() < MIN_FUSED_STEPS * feat.shape[-1]:
         # Tiny CPU inputs: decided before the parameter check (about 1 us, a visible share of a 30 us call);
-        # a dtype mismatch then fails in "small" with the same torch error the reference gives.
+        # the small path checks the dtype itself.
         return "small" if mask is None and feat.dim() == 3 else "reference"
     if not _params_match(feat, attention):
-        return "reference"
+        return "reference"  # which raises the clear dtype error (or torch's, for a device mismatch)
     if feat.is_cuda:
         return "triton" if triton_available() else "fused"
     steps = feat.shape[-2]
@@ -68,24 +96,34 @@ def attention_pool_kernel(
     """Run attention pooling with kernel ``impl``.
 
     Args:
-        impl: ``"fused"``, ``"chunked"`` or ``"triton"`` (``"reference"`` belongs to the module itself).
+        impl: ``"small"``, ``"fused"``, ``"chunked"`` or ``"triton"`` (``"reference"`` belongs to the module).
         feat: ``[..., T, C]`` floating tensor, any number of leading axes.
         attention: ``Sequential(Linear(C, H), ReLU(), Linear(H, 1))`` with parameters of ``feat``'s dtype.
-        mask: ``[..., T]`` bool (True = valid step) or None.
+        mask: ``[..., T]`` bool (True = valid step) or None; ``"small"`` takes no mask.
         temperature: positive; scores are divided by it before the softmax.
 
     Returns:
         ``(pooled [..., C], weights [..., T])``.
     """
-    if impl == "small" and mask is None:
-        return _small(feat, attention, temperature)
-    if impl not in ("fused", "chunked", "triton"):
-        raise ValueError(f"impl must be one of ('fused', 'chunked', 'triton', 'small'), got {impl!r}")
+    if impl == "small" and mask is None and feat.dim() == 3:
+        # The spec-sized hot path: no reshapes, no Sequential indexing (~0.4 us each).
+        first, _, second = attention._modules.values()
+        if first.weight.dtype != feat.dtype:
+            raise_dtype_mismatch(feat, first.weight.dtype, "AttentionPool")
+        return small_attention_pool(feat, first.weight, first.bias, second.weight, second.bias, temperature)
+    if impl not in KERNELS:
+        raise ValueError(f"impl must be one of {KERNELS}, got {impl!r}")
     first, second = attention[0], attention[2]
+    if impl == "triton":
+        _check_triton_device(feat)
+    if impl == "small" and mask is not None:
+        raise ValueError("impl='small' pools unmasked inputs only, got a mask; use impl='auto' or 'fused' with a mask")
     if not _params_match(feat, attention):
+        if first.weight.dtype != feat.dtype:
+            raise_dtype_mismatch(feat, first.weight.dtype, "AttentionPool")
         raise TypeError(
-            f"impl={impl!r} needs the attention MLP's parameters on feat's dtype and device "
-            f"({feat.dtype}, {feat.device}), got ({first.weight.dtype}, {first.weight.device})"
+            f"impl={impl!r} needs the attention MLP's parameters on feat's device ({feat.device}), "
+            f"got {first.weight.device}"
         )
     *lead, steps, channels = feat.shape
     # [..., T, C] -> [N, T, C]; reshape copies only if the leading axes cannot be merged.
@@ -94,7 +132,9 @@ def attention_pool_kernel(
         x = x.contiguous()
     m = mask.reshape(-1, steps) if mask is not None else None
     params = (first.weight, first.bias, second.weight, second.bias)
-    if impl == "fused":
+    if impl == "small":
+        pooled, weights = small_attention_pool(x, *params, temperature)
+    elif impl == "fused":
         # Block sizes are read at call time, so tests can shrink them to exercise many blocks.
         pooled, weights = fused_attention_pool(x, m, *params, temperature, _fused.DEFAULT_BLOCK_STEPS)
     elif impl == "chunked":
@@ -106,22 +146,12 @@ def attention_pool_kernel(
     return pooled.reshape(*lead, channels), weights.reshape(*lead, steps)
 
 
-def _small(feat: Tensor, attention: nn.Sequential, temperature: float) -> tuple[Tensor, Tensor]:
-    """Unmasked ``feat [N, T, C]`` -> ``(pooled [N, C], weights [N, T])`` with plain autograd ops."""
-    first, _, second = attention._modules.values()  # cheaper than Sequential indexing (~0.4 us each)
-    if not torch.is_grad_enabled():
-        # Inference: one F.linear call per layer and an in-place ReLU are the fewest calls (measured ~5 us
-        # less than the addmm form at [14, 30, 32]); under autograd the addmm form's backward is quicker.
-        hidden = torch.nn.functional.linear(feat, first.weight, first.bias).relu_()  # [N, T, H]
-        scores = torch.nn.functional.linear(hidden, second.weight, second.bias)  # [N, T, 1]
-    else:
-        n, steps, channels = feat.shape
-        hidden = torch.relu(torch.addmm(first.bias, feat.reshape(n * steps, channels), first.weight.t()))  # [N*T, H]
-        scores = torch.addmm(second.bias, hidden, second.weight.t()).view(n, steps, 1)  # [N, T, 1]
-    if temperature != 1.0:
-        scores = scores / temperature
-    weights = torch.softmax(scores, dim=1)  # [N, T, 1]
-    return (feat * weights).sum(dim=1), weights.squeeze(-1)
+def raise_dtype_mismatch(feat: Tensor, expected: torch.dtype, owner: str) -> None:
+    """Raise the one dtype error of every pooling: feat's dtype differs from the module's parameters'."""
+    raise TypeError(
+        f"feat must have the dtype of {owner}'s parameters ({expected}), got {feat.dtype}; "
+        f"cast the input (feat.to({expected})) or the module (.to({feat.dtype}))"
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -134,18 +164,30 @@ def triton_available() -> bool:
     return True
 
 
+def _check_triton_device(feat: Tensor) -> None:
+    # Triton's own message on a CPU tensor is "0 active drivers"; CPU runs only under its interpreter (tests).
+    if not feat.is_cuda and os.environ.get("TRITON_INTERPRET") != "1":
+        raise ValueError(
+            f"impl='triton' needs feat on a CUDA device (and the triton extra: pip install 'attnpool[triton]'), "
+            f"got feat on {feat.device}; use impl='auto' or 'fused' there"
+        )
+    if not triton_available():
+        raise ImportError("impl='triton' needs the triton package: pip install 'attnpool[triton]'")
+
+
 def _params_match(feat: Tensor, attention: nn.Sequential) -> bool:
     # AttentionPool always builds Sequential(Linear(C, H), ReLU(), Linear(H, 1)) with biases; only the
-    # parameters' dtype and device can differ from feat's (the reference then raises torch's own error).
+    # parameters' dtype and device can differ from feat's.
     w = attention[0].weight
     return w.dtype == feat.dtype and w.device == feat.device
 
 
-def _is_compiling() -> bool:
-    try:
-        return torch.compiler.is_compiling()
-    except AttributeError:  # older torch
-        return False
-
-
-__all__ = ["choose_impl", "attention_pool_kernel", "triton_available", "IMPLEMENTATIONS"]
+__all__ = [
+    "IMPLEMENTATIONS",
+    "KERNELS",
+    "attention_pool_kernel",
+    "choose_impl",
+    "must_use_reference",
+    "raise_dtype_mismatch",
+    "triton_available",
+]

@@ -73,7 +73,6 @@ class _FusedAttentionPool(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         ctx.temperature = temperature
         ctx.rows = rows
-        ctx.mark_non_differentiable()
         ctx.save_for_backward(feat, mask, w1, b1, w2, b2, weights, pooled)
         return pooled, weights
 

@@ -129,8 +129,8 @@ class _TritonAttentionPool(torch.autograd.Function):
             total = partial.sum(0)
             hc = hidden * channels
             acc = GradAccumulator(p, channels, feat)
-            acc.sign_x.copy_(total[:hc].view(hidden, channels))
-            acc.sign_1.copy_(total[hc : hc + hidden])
+            acc.dpre_x.copy_(total[:hc].view(hidden, channels))
+            acc.dpre_sum.copy_(total[hc : hc + hidden])
             acc.relu_gs.copy_(total[hc + hidden : hc + 2 * hidden])
             acc.gs.copy_(total[-1])
             grads = acc.finish(needs_params)
@@ -203,8 +203,8 @@ def _backward_kernel(
     w1 = tl.load(w1_ptr + h[:, None] * C + c[None, :], mask=hc_ok, other=0.0).to(ACC)
     w1s = tl.load(w1s_ptr + h[:, None] * C + c[None, :], mask=hc_ok, other=0.0).to(ACC)
     b1 = tl.load(b1_ptr + h, mask=h_ok, other=0.0).to(ACC)
-    sign_x = tl.zeros((BLOCK_H, BLOCK_C), ACC)
-    sign_1 = tl.zeros((BLOCK_H,), ACC)
+    dpre_x = tl.zeros((BLOCK_H, BLOCK_C), ACC)
+    dpre_sum = tl.zeros((BLOCK_H,), ACC)
     relu_gs = tl.zeros((BLOCK_H,), ACC)
     gs_sum = tl.zeros((), ACC)
     for row32 in range(pid, N, PROGRAMS):
@@ -229,8 +229,8 @@ def _backward_kernel(
             pre = tl.dot(x, tl.trans(w1), input_precision="ieee") + b1[None, :]
             relu_gs += tl.sum(tl.maximum(pre, 0.0) * gs[:, None], axis=0)
             dh = tl.where(pre > 0, gs[:, None], 0.0)  # relu'(pre) * gs, [BLOCK_T, BLOCK_H]
-            sign_1 += tl.sum(dh, axis=0)
-            sign_x += tl.dot(tl.trans(dh), x, input_precision="ieee")
+            dpre_sum += tl.sum(dh, axis=0)
+            dpre_x += tl.dot(tl.trans(dh), x, input_precision="ieee")
             gs_sum += tl.sum(gs, axis=0)
             if WRITE_DX:
                 dx = tl.dot(dh, w1s, input_precision="ieee")
@@ -238,7 +238,7 @@ def _backward_kernel(
                     dx += a[:, None] * gp[None, :]
                 tl.store(dx_ptr + x_off, dx.to(dx_ptr.dtype.element_ty), mask=(t < T)[:, None] & c_ok[None, :])
     base = partial_ptr + pid * (H * C + 2 * H + 1)
-    tl.store(base + h[:, None] * C + c[None, :], sign_x, mask=hc_ok)
-    tl.store(base + H * C + h, sign_1, mask=h_ok)
+    tl.store(base + h[:, None] * C + c[None, :], dpre_x, mask=hc_ok)
+    tl.store(base + H * C + h, dpre_sum, mask=h_ok)
     tl.store(base + H * C + H + h, relu_gs, mask=h_ok)
     tl.store(base + H * C + 2 * H, gs_sum)

@@ -109,13 +109,31 @@ def attention_pool(
     scores: Tensor,
     mask: Tensor | None = None,
     temperature: float = 1.0,
+    *,
+    dropout: float = 0.0,
+    training: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Pool ``feat [..., T, C]`` with softmax(``scores [..., T]`` / temperature) over valid steps.
 
+    The formula of :class:`attnpool.AttentionPool` once the scores are known (its reference calls this):
+    ``a = masked_softmax(scores / temperature)``, ``pooled = sum_t a_t feat_t``. Masked steps of ``feat`` are
+    replaced by zeros first, so NaN/inf there reach neither output nor gradient. If ``scores`` were computed
+    from ``feat``, compute them from ``zero_masked(feat, mask)`` for the same reason.
+
+    Args:
+        feat: ``[..., T, C]``.
+        scores: ``[..., T]``.
+        mask: ``[..., T]`` bool, True = valid step; None = all valid.
+        temperature: positive; scores are divided by it (default: 1.0).
+        dropout: dropout probability on the weights, applied only when ``training`` (default: 0.0).
+        training: whether dropout is active (default: False), as in ``torch.nn.functional.dropout``.
+
     Returns:
-        ``(pooled [..., C], weights [..., T])``.
+        ``(pooled [..., C], weights [..., T])``; with dropout, the returned weights are the dropped ones.
     """
     if temperature != 1.0:
         scores = scores / temperature
-    weights = masked_softmax(scores, mask, dim=-1)
-    return weighted_sum(zero_masked(feat, mask), weights), weights
+    weights = masked_softmax(scores, mask, dim=-1)  # [..., T], sums to 1 over valid steps
+    if dropout > 0.0:
+        weights = torch.nn.functional.dropout(weights, dropout, training)
+    return weighted_sum(zero_masked(feat, mask), weights), weights  # [..., C], [..., T]

@@ -25,8 +25,9 @@ class MaxPool(TemporalPool):
             has_valid = mask.any(dim=-1, keepdim=True)  # [..., 1]
             pooled = torch.where(has_valid, pooled, torch.zeros_like(pooled))
         # weights[..., t] = share of channels whose maximum is at step t
+        # Out of place: under torch.func.vmap an in-place scatter into a fresh (unbatched) tensor fails.
         hits = torch.zeros(feat.shape[:-1], dtype=feat.dtype, device=feat.device)
-        hits.scatter_add_(-1, where, torch.ones_like(where, dtype=feat.dtype))
+        hits = hits.scatter_add(-1, where, torch.ones_like(where, dtype=feat.dtype))
         weights = hits / feat.shape[-1]
         if mask is not None:
             weights = weights * has_valid.to(weights.dtype)

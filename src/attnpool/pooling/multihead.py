@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
-from .base import TemporalPool, _check_positive_float, _check_positive_int
+from .base import TemporalPool, _check_positive_float, _check_positive_int, check_param_dtype
 from .functional import masked_softmax, zero_masked
 
 
@@ -19,6 +20,8 @@ class MultiHeadAttentionPool(TemporalPool):
         heads: number of heads k (default: 4).
         hidden_features: hidden width H (default: ``in_features // 2``, at least 1).
         temperature: scores are divided by it before the softmax (default: 1.0).
+        device: where the parameters are created (default: torch's default device).
+        dtype: the parameters' floating dtype (default: torch's default dtype).
 
     Shapes: feat ``[..., T, C]``, mask ``[..., T]`` -> pooled ``[..., C]``, weights ``[..., T, k]``.
     """
@@ -30,8 +33,11 @@ class MultiHeadAttentionPool(TemporalPool):
         hidden_features: int | None = None,
         *,
         temperature: float = 1.0,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ):
-        super().__init__(in_features)
+        super().__init__(in_features, device=device, dtype=dtype)
+        factory_kwargs = {"device": device, "dtype": dtype}
         _check_positive_int("heads", heads)
         if in_features % heads:
             raise ValueError(f"in_features must be divisible by heads, got in_features={in_features}, heads={heads}")
@@ -43,9 +49,9 @@ class MultiHeadAttentionPool(TemporalPool):
         self.hidden_features = hidden_features
         self.temperature = float(temperature)
         self.attention = nn.Sequential(
-            nn.Linear(in_features, hidden_features),
+            nn.Linear(in_features, hidden_features, **factory_kwargs),
             nn.ReLU(),
-            nn.Linear(hidden_features, heads),
+            nn.Linear(hidden_features, heads, **factory_kwargs),
         )
 
     def reset_parameters(self) -> None:
@@ -53,6 +59,7 @@ class MultiHeadAttentionPool(TemporalPool):
             layer.reset_parameters()
 
     def pool(self, feat: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        check_param_dtype(feat, self.attention[0].weight, type(self).__name__)
         feat = zero_masked(feat, mask)
         scores = self.attention(feat) / self.temperature  # [..., T, k]
         head_mask = None if mask is None else mask.unsqueeze(-2)  # [..., 1, T]

@@ -1,4 +1,8 @@
-"""The spec's module, written out as the spec gives it (the independent reference in tests)."""
+"""The spec's attention pooling module, written out as the spec gives it (shared/spec/attention-pooling-seed.md).
+
+The one copy: the speed benchmark times it and the tests use it as an independent reference
+(``from benchmarks.spec_module import SpecAttentionPooling``; pytest puts the repository root on the path).
+"""
 
 import torch.nn.functional as F
 from torch import nn
