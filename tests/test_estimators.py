@@ -77,8 +77,10 @@ def test_save_writes_an_ordinary_run_directory(tmp_path):
     p = load_run(run)
     assert p.class_names == ["down", "up"]
     np.testing.assert_allclose(p.predict(X[..., None]).proba, clf.predict_proba(X), atol=1e-6)
-    from attnpool.workflow import evaluate_run
+    from attnpool.workflow import evaluate_run, explain_run
     metrics = evaluate_run(run)  # the run's own data, found through config.json
     assert metrics["val"]["n"] == 5
+    pytest.importorskip("matplotlib")
+    assert explain_run(run, None, tmp_path / "explain")["figures"]  # no test part: its validation part is drawn
     with pytest.raises(ValueError, match="already holds a run"):
         clf.save(run)
