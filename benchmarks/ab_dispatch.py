@@ -57,11 +57,11 @@ def main() -> int:
         pools = {"old": old.AttentionPool(shape[-1]), "new": attnpool.AttentionPool(shape[-1])}
         pools["new"].load_state_dict(pools["old"].state_dict())
 
-        def fwd(pool):
+        def fwd(pool, feat=feat):
             with torch.no_grad():
                 pool(feat)
 
-        def fb(pool):
+        def fb(pool, x=x):
             x.grad = None
             pool(x).sum().backward()
 
@@ -69,13 +69,13 @@ def main() -> int:
             for pool in pools.values():
                 for _ in range(3):
                     step(pool)
-            one = block_time(lambda: step(pools["new"]), 1)
+            one = block_time(lambda step=step, pools=pools: step(pools["new"]), 1)
             calls = max(1, min(2000, int(5e-3 / max(one, 1e-7))))
             rounds = args.rounds if calls > 1 else max(5, args.rounds // 6)
             times = {k: [] for k in pools}
             for i in range(rounds):
                 for key in ("old", "new") if i % 2 == 0 else ("new", "old"):  # alternate who goes first
-                    times[key].append(block_time(lambda: step(pools[key]), calls))
+                    times[key].append(block_time(lambda step=step, pools=pools, key=key: step(pools[key]), calls))
             med = {k: statistics.median(v) for k, v in times.items()}
             ratio = [n / o for n, o in zip(times["new"], times["old"])]
             lines.append(f"| {list(shape)} | {label} | {med['old'] * 1e6:.1f} us | {med['new'] * 1e6:.1f} us "

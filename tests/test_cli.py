@@ -71,7 +71,7 @@ def test_existing_run_is_not_overwritten(tiny_run):
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     proc = attnpool("train", "synthetic:peaks", "--out", run, *TINY)
     assert proc.returncode != 0
-    assert proc.stderr.strip().count("\n") == 0 and "already holds a run" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "already holds a finished run" in proc.stderr
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 
-from .errors import AttnpoolError, ConfigError
+from .errors import AttnpoolError, ConfigError, Interrupted, RunError
 from .models import ENCODERS, MIXERS
 from .pooling import POOLS
 from .tasks import TASKS
@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="run directory to create (config, checkpoints, logs, metrics)")
     train.add_argument("--config", default=None, help="a config.json/.yaml (e.g. an earlier run's); flags override it")
     train.add_argument("--overwrite", action="store_true", help="allow --out to hold an earlier run")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the unfinished (killed or interrupted) run in --out from its last checkpoint, "
+                            "with its own config.json (options given again must match it)")
     _add_train_options(train)
     train.set_defaults(func=_cmd_train)
 
@@ -190,11 +193,21 @@ def _parse_value(text: str):
 
 
 def _cmd_train(args) -> int:
+    if args.resume:
+        if args.overwrite:
+            raise UserError("--resume continues the run in --out and --overwrite replaces it: give one of them")
+        if not args.config:
+            # The run's own config.json is the base, so `attnpool train --out RUN --resume` needs nothing else;
+            # options given again are compared with it by fit.
+            saved = os.path.join(args.out, "config.json")
+            if not os.path.isfile(saved):
+                raise RunError(f"--resume: {args.out} holds no started run (no config.json); train without --resume")
+            args.config = saved
     cfg = config_from_args(args)
     set_threads(cfg.threads)
     from .workflow import fit
 
-    result = fit(cfg, args.out, overwrite=args.overwrite)
+    result = fit(cfg, args.out, overwrite=args.overwrite, resume=args.resume)
     if result.model is not None:
         print(f"data: {result.data.summary()}")
         _print_metrics(result.metrics)
@@ -294,22 +307,77 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.raw_argv = list(argv if argv is not None else sys.argv[1:])[1:]
+    debug = bool(os.environ.get("ATTNPOOL_DEBUG"))
+    previous = _catch_signals()
     try:
         return int(args.func(args) or 0)
+    except Interrupted as err:
+        # 128 + the signal's number, as a shell reports a process the signal ended: 130 SIGINT, 143 SIGTERM.
+        kept = err.kept or "nothing half-written was left (outputs are written in one step)"
+        print(f"attnpool: interrupted by {err}; {kept}", file=sys.stderr)
+        return 128 + err.signum
     except AttnpoolError as err:
         # Our own errors carry a message written for the user; anything else is a bug and keeps its traceback.
-        if os.environ.get("ATTNPOOL_DEBUG"):
+        if debug:
             raise
         print(f"attnpool: error: {_as_flags(err)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as err:
-        if os.environ.get("ATTNPOOL_DEBUG"):
+        if debug:
             raise
         print(f"attnpool: error: {missing_extra(err)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("attnpool: interrupted", file=sys.stderr)
-        return 130
+    except OSError as err:
+        # The file system said no (missing parent, a file where a folder should be, read-only, disk full): the
+        # user's environment, not a bug; one line naming the path. atomic_write has removed its temporary file.
+        if debug:
+            raise
+        print(f"attnpool: error: {_os_error(err)}", file=sys.stderr)
+        return 2
+    finally:
+        _restore_signals(previous)
+
+
+def _catch_signals() -> dict:
+    """SIGINT and SIGTERM raise :class:`Interrupted` (a BaseException) wherever the program is, so that neither
+    Lightning (which turns KeyboardInterrupt into exit 1, and SIGTERM into exit 0) nor an ``except Exception``
+    swallows them, and the run directory is left marked for ``--resume``. Only in the main thread (signals
+    cannot be set elsewhere, e.g. when ``main`` is called from a test's worker thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def _raise(signum, frame):
+        # A second signal during the clean-up must not cut it short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    return {signum: signal.signal(signum, _raise) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(previous: dict) -> None:
+    import signal
+
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def _os_error(err: OSError) -> str:
+    """``OSError`` as one line naming the path: ``cannot write runs/x/model.pt: No space left on device``."""
+    reason = err.strerror or _one_line(err)
+    path = err.filename
+    if path is None:
+        return reason
+    path = os.fspath(path)
+    # atomic_write's temporary file is an internal name: say the file the user asked for.
+    base, sep, _ = str(path).rpartition(".tmp-")
+    if sep:
+        path = base
+    target = f" -> {os.fspath(err.filename2)}" if err.filename2 is not None and not sep else ""
+    return f"{path}{target}: {reason}"
 
 
 #: The extra that installs each optional dependency (pyproject.toml's optional-dependencies).

@@ -38,4 +38,23 @@ class MissingFileError(AttnpoolError, FileNotFoundError):
     """A file or run directory the user named does not exist (also a ``FileNotFoundError``)."""
 
 
-__all__ = ["AttnpoolError", "ConfigError", "DataError", "MissingFileError", "RunError"]
+class TrainingDiverged(RunError):
+    """The training loss (or the trained weights) became NaN or infinite; nothing was saved as a model."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived (``attnpool`` turns both into this, so no library catches and hides them).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that ``except Exception`` does not swallow it. ``kept``
+    is filled in on the way out by whoever knows what survived (``fit``: the run directory and how to resume).
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.kept: str | None = None
+
+
+__all__ = ["AttnpoolError", "ConfigError", "DataError", "Interrupted", "MissingFileError", "RunError", "TrainingDiverged"]

@@ -4,10 +4,9 @@ import math
 
 import pytest
 import torch
+from benchmarks.spec_module import SpecAttentionPooling
 
 from attnpool import AttentionPool
-
-from benchmarks.spec_module import SpecAttentionPooling
 
 
 def _spec_by_hand(feat, w1, b1, w2, b2):

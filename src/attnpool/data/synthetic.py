@@ -49,7 +49,7 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise DataError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
-    opt = {**DEFAULTS, **options}
+    opt = {**DEFAULTS, **{k: _option(source, k, v) for k, v in options.items()}}
     n_nodes = 7 if nodes is None else nodes
     S, T, width = opt["samples"], opt["steps"], opt["peak_width"]
     for name, value, low in (("nodes", n_nodes, 2), ("samples", S, 1), ("steps", T, 2), ("peak_width", width, 1)):
@@ -57,6 +57,8 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
             raise DataError(f"{source}: {name} must be an int >= {low}, got {value!r}")
     if width > T:
         raise DataError(f"{source}: peak_width must be <= steps ({T}), got {width}")
+    if S * n_nodes * T > 20_000_000:  # the generator holds a few arrays of S x N x T x (spikes): gigabytes beyond
+        raise DataError(f"{source}: samples x nodes x steps must be <= 2e7, got {S} x {n_nodes} x {T}")
 
     k = opt["distractors"]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
@@ -66,6 +68,10 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
     low, high = opt["gain"]
     if not 0 < low <= high:
         raise DataError(f"{source}: gain must be (low, high) with 0 < low <= high, got {opt['gain']!r}")
+    for name in ("amplitude", "distractor_ratio"):
+        a, b = opt[name]
+        if not 0 <= a <= b:
+            raise DataError(f"{source}: {name} must be (low, high) with 0 <= low <= high, got {opt[name]!r}")
 
     rng = np.random.default_rng(seed)
     N, k = int(n_nodes), int(k)
@@ -115,3 +121,37 @@ def read_synthetic(source: str, *, task, nodes, seed, fracs=None, window=None, h
             "label_node": label.astype(np.int64),
         },
     )
+
+
+# Which kind each option takes: ints, numbers >= 0, or (low, high) ranges (a pair, or "low,high" from the command
+# line's --data-option). Checked here so that `level=abc` says so instead of failing inside numpy.
+_NUMBERS = ("noise", "level")
+_RANGES = ("amplitude", "distractor_ratio", "gain")
+_LIMIT = 1e6  # generated values beyond this would only test float32's range, not the model
+
+
+def _option(source: str, key: str, value):
+    if key in _NUMBERS:
+        return _number(source, key, value)
+    if key in _RANGES:
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, (list, tuple)) or len(parts) != 2:
+            raise DataError(f"{source}: option {key} must be a range 'low,high' of two numbers, got {value!r}")
+        return tuple(_number(source, key, p, text=value) for p in parts)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DataError(f"{source}: option {key} must be an int, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _number(source: str, key: str, value, text=None):
+    shown = value if text is None else text
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise DataError(f"{source}: option {key} must be a number, got {shown!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DataError(f"{source}: option {key} must be a number, got {shown!r} ({type(value).__name__})")
+    if not (0 <= value <= _LIMIT):
+        raise DataError(f"{source}: option {key} must be a number in [0, {_LIMIT:g}], got {shown!r}")
+    return float(value)

@@ -44,6 +44,8 @@ def read_uea(source: str, *, task, nodes, fracs, seed, window=None, horizon=None
     """
     if options:
         raise DataError(f"{source}: unknown option(s) for a UEA set: {', '.join(sorted(options))}")
+    if extract_path is not None and not isinstance(extract_path, str):
+        raise DataError(f"{source}: option extract_path must be a folder (str), got {extract_path!r}")
     name = source.split(":", 1)[1].strip()
     if not name:
         raise DataError(f"{source}: give a set name, e.g. uea:BasicMotions (offline: {', '.join(OFFLINE)})")

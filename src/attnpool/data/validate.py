@@ -34,15 +34,18 @@ def validate(ds: TimeSeriesSet) -> TimeSeriesSet:
             if not np.issubdtype(mask.dtype, np.number) or not np.isin(mask, (0, 1)).all():
                 raise DataError(f"{src}: mask must be bool (or 0/1), got values of dtype {mask.dtype}")
             mask = mask.astype(bool)
-    bad = ~np.isfinite(x).all(axis=-1)
+    # Finiteness is checked on the values the model will see: float32. A float64 1e300 is finite, and becomes
+    # inf in the cast, which trained to NaN and wrote NaN metrics before this check.
+    x32 = _as_float32(x)
+    bad = ~np.isfinite(x32)  # [S, N, T, F]
     if mask is not None:
-        bad &= mask
+        bad &= mask[..., None]
     if bad.any():
-        s, n, t = (int(i) for i in np.argwhere(bad)[0])
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
         where = "valid steps" if mask is not None else "steps (no mask given)"
         raise DataError(
-            f"{src}: x has NaN or inf at {int(bad.sum())} {where}, first at sample {s}, node {n}, step {t}; "
-            f"fix them or mark them False in mask"
+            f"{src}: x{list(first)} = {x[first]:g} is not finite in float32 ({int(bad.any(-1).sum())} {where} "
+            f"have such values); fix them or mark them False in mask"
         )
 
     task = ds.task
@@ -65,9 +68,11 @@ def validate(ds: TimeSeriesSet) -> TimeSeriesSet:
             raise DataError(f"{src}: forecast y must have shape [S, N, H] with S={S}, N={N}, got {y.shape}")
         if min(y.shape) == 0:
             raise DataError(f"{src}: y must not have an empty axis, got shape {y.shape}")
-        if not np.isfinite(y).all():
-            first = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
-            raise DataError(f"{src}: y has {int((~np.isfinite(y)).sum())} NaN or inf values, first at {first}")
+        bad_y = ~np.isfinite(_as_float32(y))
+        if bad_y.any():
+            first = tuple(int(i) for i in np.argwhere(bad_y)[0])
+            raise DataError(f"{src}: y{list(first)} = {y[first]:g} is not finite in float32 "
+                            f"({int(bad_y.sum())} such values)")
         class_names = None
 
     adjacency = ds.adjacency
@@ -75,8 +80,10 @@ def validate(ds: TimeSeriesSet) -> TimeSeriesSet:
         adjacency = _numeric(adjacency, "adjacency", src)
         if adjacency.shape != (N, N):
             raise DataError(f"{src}: adjacency must have shape [N, N] = {(N, N)}, got {adjacency.shape}")
-        if not np.isfinite(adjacency).all():
-            raise DataError(f"{src}: adjacency has NaN or inf values")
+        bad_a = ~np.isfinite(_as_float32(adjacency))
+        if bad_a.any():
+            first = tuple(int(i) for i in np.argwhere(bad_a)[0])
+            raise DataError(f"{src}: adjacency{list(first)} = {adjacency[first]:g} is not finite in float32")
         adjacency = adjacency.astype(np.float32)
 
     node_names = _names(ds.node_names, N, "node_names", "node", src)
@@ -88,6 +95,16 @@ def validate(ds: TimeSeriesSet) -> TimeSeriesSet:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
+
+# More classes than this from integer labels without class_names is taken for ids that are not class indices
+# (a y of 10**9 built a billion class names before running out of memory).
+MAX_CLASSES = 10_000
+
+
+def _as_float32(a: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(a).astype(np.float32)
+
 
 
 def _numeric(a, name: str, src: str) -> np.ndarray:
@@ -109,8 +126,14 @@ def _labels(y: np.ndarray, S: int, class_names, src: str) -> np.ndarray:
             raise DataError(f"{src}: classify y must hold integer class ids, got non-integer values")
     elif y.dtype.kind not in "iu":
         raise DataError(f"{src}: classify y must hold integer class ids, got dtype {y.dtype}")
+    if y.dtype.kind == "f" and np.abs(y).max() >= 2**62:
+        raise DataError(f"{src}: classify y must hold class ids 0..K-1, got {y[np.abs(y).argmax()]:g}")
     y = y.astype(np.int64)
     n_classes = len(class_names) if class_names is not None else None
+    if n_classes is None and y.max() >= MAX_CLASSES:
+        raise DataError(f"{src}: classify y must hold class ids 0..K-1 with K <= {MAX_CLASSES}, got label "
+                        f"{int(y.max())}; map the labels to 0..K-1 (np.unique(y, return_inverse=True)) or give "
+                        f"class_names")
     if y.min() < 0 or (n_classes is not None and y.max() >= n_classes):
         bound = f"[0, {n_classes})" if n_classes is not None else ">= 0"
         bad = y[(y < 0) | (y >= (n_classes if n_classes is not None else np.inf))]

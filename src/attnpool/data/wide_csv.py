@@ -26,6 +26,7 @@ from .splits import check_nonempty, chronological_split
 
 TIME_NAMES = ("time", "date", "timestamp", "datetime")
 MISSING = ("", "na", "nan", "null", "none", "n/a")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def read_csv(
@@ -49,7 +50,12 @@ def read_csv(
         ``meta["time"]`` holds the time of each window's first target row.
     """
     if options:
-        raise DataError(f"{path}: unknown option(s) for a CSV file: {', '.join(sorted(options))}")
+        raise DataError(f"{path}: unknown option(s) for a CSV file: {', '.join(sorted(options))}; "
+                        f"known: time_column, delimiter")
+    if time_column is not None and not isinstance(time_column, str):
+        raise DataError(f"{path}: option time_column must be a column name (str), got {time_column!r}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise DataError(f"{path}: option delimiter must be one character (str), got {delimiter!r}")
     if task not in (None, "forecast"):
         raise DataError(f"{path}: a wide CSV is a forecast task, got task {task!r}")
     if nodes is not None:
@@ -62,6 +68,9 @@ def read_csv(
     t_col = _time_column(header, time_column, path)
     node_names, feature_names, columns = _layout(header, t_col, path)
     times, values = _parse(rows, header, t_col, columns, path)  # values [L, N, F], NaN = missing
+    if values.size and np.isnan(values).all():
+        raise DataError(f"{path}: every value is missing ({values.shape[0]} rows x {len(header) - 1} columns "
+                        f"are empty or NA); nothing to learn from")
     _check_order(times, [line for line, _ in rows], header[t_col], path)
 
     L, T, H = values.shape[0], int(window), int(horizon)
@@ -85,6 +94,9 @@ def read_csv(
     new_index = np.cumsum(keep) - 1
     splits = {name: new_index[part[keep[part]]].astype(np.int64) for name, part in splits.items()}
     window_ids = np.flatnonzero(keep)
+    if not keep.any():
+        raise DataError(f"{path}: no window has all its {H} target value(s) present ({W} windows, each dropped "
+                        f"for a missing target in column(s) of {feature_names[0]!r})")
 
     return TimeSeriesSet(
         x=x[keep],
@@ -183,8 +195,8 @@ def _parse(rows, header, t_col, columns, path):
                 v = float(cell)
             except ValueError:
                 raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not a number") from None
-            if not np.isfinite(v):
-                raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not finite")
+            if not np.isfinite(v) or abs(v) > FLOAT32_MAX:  # the model reads float32: 1e39 would become inf
+                raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not finite in float32")
             values[r, k] = v
     return times, values.reshape(len(rows), N, F)
 

@@ -141,7 +141,7 @@ class TrainConfig:
             raise ConfigError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
                               key=unknown[0])
         values = {k: v for k, v in data.items() if k in known}
-        if "split" in values:
+        if isinstance(values.get("split"), list):  # JSON has no tuples; anything else is left to validate()
             values["split"] = tuple(values["split"])
         return cls(**values)
 
@@ -184,7 +184,9 @@ def _check_number(name: str, value, low: float, *, below: float | None = None, i
     key = key or name
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{name} must be a number, got {value!r} ({_kind(value)})", key=key)
-    if value != value or (value < low if inclusive else value <= low) or (below is not None and value >= below):
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name} must be a finite number, got {value}", key=key)
+    if (value < low if inclusive else value <= low) or (below is not None and value >= below):
         bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below is not None else "")
         raise ConfigError(f"{name} must be {bound}, got {value}", key=key)
 

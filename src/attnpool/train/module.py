@@ -7,6 +7,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
+from ..errors import TrainingDiverged
 from ..models import SpatioTemporalNet
 
 
@@ -42,6 +43,11 @@ class PoolingModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         loss, _ = self.loss(batch)
+        if not torch.isfinite(loss):
+            # Stop at once: every later step would train on NaN weights, and early stopping would only notice at
+            # the end of the epoch, leaving a "finished" run that predicts NaN.
+            raise TrainingDiverged(f"training diverged: the loss is {loss.item()} at epoch {self.current_epoch}, "
+                                   f"batch {batch_idx}; no model was saved; try a lower --lr (now {self.lr:g})")
         self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["y"]), sync_dist=True)
         return loss
 

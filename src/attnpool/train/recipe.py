@@ -22,7 +22,7 @@ from .module import PoolingModule
 
 # Lightning's advice that does not apply to small CPU runs; silenced inside train_module only.
 _QUIET_WARNINGS = (".*does not have many workers.*", ".*The number of training batches.*", ".*GPU available.*",
-                   ".*LeafSpec.*")
+                   ".*LeafSpec.*", ".*Experiment logs directory.*", ".*exists and is not empty.*")
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
 
 
@@ -48,9 +48,10 @@ def build_module(cfg: TrainConfig, model_kwargs: dict, train) -> PoolingModule:
 
 
 def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: TrainConfig, out_dir: Path, *,
-                 quiet: bool = False) -> Trained:
+                 quiet: bool = False, ckpt_path: str | None = None) -> Trained:
     """Fit ``module`` on ``datamodule``'s train loader, validating on its val loader; checkpoints and logs go
-    under ``out_dir``."""
+    under ``out_dir``. ``ckpt_path``: a Lightning checkpoint to continue from (epoch, optimiser, schedule,
+    early stopping and best-checkpoint state; the CSV log is appended to)."""
     with _quiet_lightning():
         checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="best", monitor="val_loss",
                                      mode="min", save_last=True)
@@ -62,7 +63,7 @@ def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: 
             enable_model_summary=False, log_every_n_steps=1, deterministic=False, num_sanity_val_steps=0,
         )
         start = time.perf_counter()
-        trainer.fit(module, datamodule=datamodule)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
         seconds = time.perf_counter() - start
     if not trainer.is_global_zero:
         return Trained(None, None, seconds, int(trainer.current_epoch), False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +13,24 @@ import numpy as np
 import torch
 
 from ..data import TimeSeriesSet, to_npz
+from ..errors import ConfigError, Interrupted, RunError, TrainingDiverged
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
 from .inputs import load_dataset
 from .predict import evaluate_split
-from .rundir import CONFIG_FILE, DATA_FILE, METRICS_FILE, MODEL_FILE, check_run_dir, prepare_run_dir, save_model, write_json
+from .rundir import (
+    CONFIG_FILE,
+    DATA_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    RunLock,
+    check_run_dir,
+    mark_complete,
+    prepare_run_dir,
+    run_state,
+    save_model,
+    write_json,
+)
 
 
 @dataclass
@@ -28,50 +43,92 @@ class RunResult:
     data: object
 
 
-def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False, quiet: bool = False) -> RunResult:
+def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False, quiet: bool = False,
+        resume: bool = False) -> RunResult:
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics.
 
     ``cfg.data`` is a source (a file, ``uea:<Name>``, ``synthetic:peaks``) or a :class:`TimeSeriesSet` in memory
     (:func:`attnpool.data.from_arrays`); a set is written into the run as ``data.npz``.
 
     ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
-    read off the data) is what ``out_dir/config.json`` holds.
+    read off the data) is what ``out_dir/config.json`` holds. The directory is marked ``INCOMPLETE`` until
+    ``model.pt`` and ``metrics.json`` are written (see :mod:`.rundir`), and locked against a second writer. A
+    failed run that created ``out_dir`` removes it; an interrupted one (SIGINT, SIGTERM, kill) keeps it for
+    ``resume``, which continues from ``checkpoints/last.ckpt`` with the same config.
 
     Raises:
-        ConfigError: a bad option. DataError: bad data. RunError: ``out_dir`` already holds a run.
+        ConfigError: a bad option. DataError: bad data. RunError: ``out_dir`` already holds a finished run, is
+        being written by another process, or (``resume``) holds no run or one with a different config.
+        TrainingDiverged: the loss became NaN or infinite.
     """
     cfg.validate()
     out_dir = Path(out_dir)
     ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
+    _check_accelerator(cfg)  # before the run directory exists, so a wrong device leaves nothing behind
 
     from lightning.pytorch.utilities import rank_zero_only
+
+    # Under DDP every process runs fit; only global rank 0 checks, locks, clears and writes the run directory.
+    if rank_zero_only.rank != 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=_resume_checkpoint(out_dir) if resume else None)
+    existed = out_dir.exists()
+    check_run_dir(out_dir, overwrite, resume)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir):  # refuses a second writer before anything here is touched
+        try:
+            # Checked again under the lock: another writer may have finished this run since the first look.
+            check_run_dir(out_dir, overwrite, resume)
+            ckpt_path = None
+            if resume:
+                check_same_config(cfg, ds, out_dir)
+                ckpt_path = _resume_checkpoint(out_dir)
+            prepare_run_dir(out_dir, overwrite, resume)
+            if isinstance(cfg.data, TimeSeriesSet) and not resume:
+                # A run trained on arrays keeps them (with their split), so evaluate / explain find its data as
+                # they find a file's; config.json names this file.
+                to_npz(ds, out_dir / DATA_FILE)
+            return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=ckpt_path, write_config=not resume)
+        except Interrupted as err:
+            if not existed and not (out_dir / CONFIG_FILE).exists():
+                shutil.rmtree(out_dir, ignore_errors=True)
+            err.kept = _kept(out_dir)
+            raise
+        except BaseException:
+            # A failed fresh run leaves nothing that blocks or misleads (a retry needs no --overwrite); a run
+            # the user already had (resume, or --out a folder with other files) stays, marked INCOMPLETE.
+            if not existed:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise
+
+
+def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, ckpt_path: str | None,
+           write_config: bool = True) -> RunResult:
+    from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
     from ..data.datamodule import SeriesDataModule
     from ..train.recipe import build_module, train_module
 
-    # Under DDP every process runs fit; only global rank 0 checks, clears and writes the run directory.
-    is_rank_zero = rank_zero_only.rank == 0
-    if is_rank_zero:
-        check_run_dir(out_dir, overwrite)
-        prepare_run_dir(out_dir, overwrite)
-        if isinstance(cfg.data, TimeSeriesSet):
-            # A run trained on arrays keeps them (with their split), so evaluate / explain find its data as they
-            # find a file's; config.json names this file.
-            to_npz(ds, out_dir / DATA_FILE)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
     if isinstance(cfg.data, TimeSeriesSet):
         cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
     module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
-    if is_rank_zero:
+    if write_config and rank_zero():
         write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds))
-
-    trained = train_module(module, SeriesDataModule(ds, cfg.batch_size, cfg.seed), cfg, out_dir, quiet=quiet)
+    try:
+        trained = train_module(module, SeriesDataModule(ds, cfg.batch_size, cfg.seed), cfg, out_dir, quiet=quiet,
+                               ckpt_path=ckpt_path)
+    except MisconfigurationException as err:  # Lightning's word for a bad accelerator / devices / strategy
+        raise ConfigError(f"Lightning refused the engine options (accelerator={cfg.accelerator!r}, devices="
+                          f"{cfg.devices!r}, strategy={cfg.strategy!r}): {str(err).splitlines()[0]}") from None
     if not trained.is_global_zero:
         return RunResult(out_dir, {}, None, ds)
+    bad = [k for k, v in trained.state_dict.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise TrainingDiverged(f"training diverged: the trained weights hold NaN or inf ({bad[0]}); no model was "
+                               f"saved; try a lower --lr (now {cfg.lr:g})")
     model = SpatioTemporalNet(**kwargs)
     model.load_state_dict(trained.state_dict)
     model.eval()
@@ -81,8 +138,69 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     metrics["epochs"] = trained.epochs
     best = trained.best_checkpoint
     metrics["best_checkpoint"] = os.path.relpath(best, out_dir) if best else None
-    write_json(out_dir / METRICS_FILE, metrics)
+    write_json(out_dir / METRICS_FILE, metrics)  # metrics.json last, then the marker goes: the commit point
+    mark_complete(out_dir)
     return RunResult(out_dir, metrics, model, ds)
+
+
+def rank_zero() -> bool:
+    from lightning.pytorch.utilities import rank_zero_only
+
+    return rank_zero_only.rank == 0
+
+
+# Options that change how a run is computed, not what it computes: a resumed run may give them anew.
+_ENGINE_ONLY = ("threads", "progress")
+
+
+def check_same_config(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path) -> None:
+    """``--resume``: refuse a config that differs from the run's ``config.json``, naming the differing keys."""
+    saved = json.loads((out_dir / CONFIG_FILE).read_text())
+    saved.pop("resolved", None)
+    now = dataclasses.replace(cfg, task=ds.task).to_dict()
+    keys = sorted(k for k in set(saved) | set(now) if k not in _ENGINE_ONLY and saved.get(k) != now.get(k))
+    if keys:
+        diff = "; ".join(f"{k}: run {saved.get(k)!r}, now {now.get(k)!r}" for k in keys)
+        raise RunError(f"--resume: the options differ from {out_dir / CONFIG_FILE} in {', '.join(keys)} ({diff}); "
+                       f"resume with the run's own options (attnpool train --out {out_dir} --resume)")
+
+
+def _resume_checkpoint(out_dir: Path) -> str | None:
+    """The checkpoint to continue from: ``last.ckpt`` if it loads, else ``best.ckpt``, else None (start over).
+
+    A kill during Lightning's checkpoint write can leave a truncated file (Lightning writes in place)."""
+    for name in ("last.ckpt", "best.ckpt"):
+        path = out_dir / "checkpoints" / name
+        if not path.is_file():
+            continue
+        try:
+            torch.load(path, map_location="cpu", weights_only=False)  # our own run's file, as Lightning reads it
+        except Exception:  # noqa: BLE001 - truncated: try the next
+            continue
+        return str(path)
+    return None
+
+
+def _kept(out_dir: Path) -> str:
+    last = out_dir / "checkpoints" / "last.ckpt"
+    if not (out_dir / CONFIG_FILE).exists():
+        return f"nothing kept in {out_dir} (training had not started); run the same command again"
+    what = "its checkpoints" if last.exists() else "its config (no checkpoint yet)"
+    if run_state(out_dir) == "complete":
+        return f"{out_dir} is complete"
+    return f"kept {out_dir} (unfinished, with {what}); continue with: attnpool train --out {out_dir} --resume"
+
+
+def _check_accelerator(cfg: TrainConfig) -> None:
+    """Refuse a GPU accelerator torch cannot see, before anything is written (Lightning would say it later,
+    in a traceback, after the run directory was made)."""
+    name = str(cfg.accelerator).lower()
+    if name in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"accelerator {cfg.accelerator!r} needs a CUDA GPU, and torch sees none "
+                          f"(torch.cuda.is_available() is False); use --accelerator cpu", key="accelerator")
+    if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ConfigError(f"accelerator {cfg.accelerator!r} needs Apple's MPS, which torch does not see here; "
+                          f"use --accelerator cpu", key="accelerator")
 
 
 def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
@@ -108,4 +226,4 @@ def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet) -> 
     return resolved
 
 
-__all__ = ["RunResult", "fit", "model_kwargs_for", "resolved_config"]
+__all__ = ["RunResult", "check_same_config", "fit", "model_kwargs_for", "resolved_config"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..data import TimeSeriesSet, load_data, prepare
 from ..errors import DataError
 from ..models import SpatioTemporalNet
@@ -27,6 +29,20 @@ def check_compatible(model: SpatioTemporalNet, ds: TimeSeriesSet, source: str) -
                         f"the data has N={ds.n_nodes} x F={ds.n_features}")
     if ds.task != model.task:
         raise DataError(f"{source}: the run's task is {model.task}, the data's is {ds.task}")
+    if ds.task == "classify" and len(ds.y) and int(ds.y.max()) >= model.out_features:
+        unknown = sorted({int(c) for c in ds.y[ds.y >= model.out_features]})
+        raise DataError(f"{source}: labels {unknown[:10]} are not classes of the run, which was trained on "
+                        f"{model.out_features} classes (0..{model.out_features - 1})")
 
 
-__all__ = ["check_compatible", "load_dataset"]
+def check_finite_output(pred, source: str) -> None:
+    """Refuse to report NaN or inf predictions: finite float32 inputs far outside what the model was trained on
+    (1e38) overflow inside it. One line naming the first sample."""
+    bad = ~np.isfinite(pred.reshape(len(pred), -1)).all(axis=1) if len(pred) else np.zeros(0, dtype=bool)
+    if bad.any():
+        raise DataError(f"{source}: the model's output is not finite for {int(bad.sum())} sample(s), first sample "
+                        f"{int(np.flatnonzero(bad)[0])}; its values are too far outside the range the run was "
+                        f"trained on")
+
+
+__all__ = ["check_compatible", "check_finite_output", "load_dataset"]

@@ -10,10 +10,11 @@ import numpy as np
 import torch
 
 from ..data import TimeSeriesSet
+from ..errors import RunError
 from ..explain import pointing_game
 from ..models import SpatioTemporalNet
 from ..train.metrics import classification_metrics, regression_metrics
-from .inputs import check_compatible, load_dataset
+from .inputs import check_compatible, check_finite_output, load_dataset
 from .rundir import atomic_write, load_run
 
 
@@ -31,7 +32,9 @@ def predict_arrays(model: SpatioTemporalNet, ds: TimeSeriesSet, batch_size: int 
         weights.append(w.float().numpy())
     if not preds:
         return np.zeros((0,)), np.zeros((0, ds.n_nodes, ds.n_steps))
-    return np.concatenate(preds), np.concatenate(weights)
+    pred = np.concatenate(preds)
+    check_finite_output(pred, ds.source)  # never hand NaN rows on as predictions or metrics
+    return pred, np.concatenate(weights)
 
 
 def evaluate_split(model: SpatioTemporalNet, ds: TimeSeriesSet, split: str | None = None,
@@ -82,6 +85,9 @@ def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLik
     Regress per sample: ``sample, pred_1..pred_D, max_attention_step_<node>...``. Forecast and per-node regress:
     one row per sample and node (``sample, node, pred_1.., max_attention_step``).
     """
+    out_csv = Path(out_csv)
+    if out_csv.is_dir():
+        raise RunError(f"--out {out_csv} is a directory; give the path of the CSV file to write")
     model, cfg, meta = load_run(run_dir)
     ds = load_dataset(cfg, data)
     check_compatible(model, ds, data)
@@ -94,7 +100,6 @@ def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLik
         result = load_predictor(run_dir, engine=engine).predict(ds.x, ds.mask)
         pred = result.proba if model.task == "classify" else result.y
         header, rows = prediction_table(model, meta, pred, result.weights, probabilities=True)
-    out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_csv) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
