@@ -71,7 +71,7 @@ def test_errors_are_one_line_and_name_the_array(change, message):
 def test_inf_at_a_valid_step_is_refused_with_its_position():
     x = np.zeros((20, 2, 5, 1))
     x[4, 1, 2, 0] = np.inf
-    with pytest.raises(DataError, match=r"first at sample 4, node 1, step 2"):
+    with pytest.raises(DataError, match=r"x\[4, 1, 2, 0\] = inf is not finite"):
         from_arrays(x, np.arange(20) % 2)
 
 
