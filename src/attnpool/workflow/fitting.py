@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import TimeSeriesSet
+from ..data import TimeSeriesSet, to_npz
 from ..errors import ConfigError, Interrupted, RunError, TrainingDiverged
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
@@ -20,6 +20,7 @@ from .inputs import load_dataset
 from .predict import evaluate_split
 from .rundir import (
     CONFIG_FILE,
+    DATA_FILE,
     METRICS_FILE,
     MODEL_FILE,
     RunLock,
@@ -45,6 +46,9 @@ class RunResult:
 def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False, quiet: bool = False,
         resume: bool = False) -> RunResult:
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics.
+
+    ``cfg.data`` is a source (a file, ``uea:<Name>``, ``synthetic:peaks``) or a :class:`TimeSeriesSet` in memory
+    (:func:`attnpool.data.from_arrays`); a set is written into the run as ``data.npz``.
 
     ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
     read off the data) is what ``out_dir/config.json`` holds. The directory is marked ``INCOMPLETE`` until
@@ -81,6 +85,10 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
                 check_same_config(cfg, ds, out_dir)
                 ckpt_path = _resume_checkpoint(out_dir)
             prepare_run_dir(out_dir, overwrite, resume)
+            if isinstance(cfg.data, TimeSeriesSet) and not resume:
+                # A run trained on arrays keeps them (with their split), so evaluate / explain find its data as
+                # they find a file's; config.json names this file.
+                to_npz(ds, out_dir / DATA_FILE)
             return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=ckpt_path, write_config=not resume)
         except Interrupted as err:
             if not existed and not (out_dir / CONFIG_FILE).exists():
@@ -104,6 +112,8 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
 
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
+    if isinstance(cfg.data, TimeSeriesSet):
+        cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
     module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
     if write_config and rank_zero():

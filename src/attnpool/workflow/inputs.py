@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import TimeSeriesSet, load_data
+from ..data import TimeSeriesSet, load_data, prepare
 from ..errors import DataError
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
@@ -13,7 +13,10 @@ from ..train import TrainConfig
 def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     """Load the run's data (``source`` None: ``cfg.data`` with its splits) or new data to evaluate or predict
     (``source``: every sample in one part, so a file of a few samples works). In the data's own units: the
-    model holds the normalisation."""
+    model holds the normalisation. ``cfg.data`` may be a :class:`TimeSeriesSet` (from ``from_arrays``): it is used
+    as it is (split by ``cfg.split`` if it has no splits yet)."""
+    if source is None and isinstance(cfg.data, TimeSeriesSet):
+        return cfg.data if cfg.data.splits else prepare(cfg.data, fracs=tuple(cfg.split), seed=cfg.seed)
     split = tuple(cfg.split) if source is None else (1.0, 0.0, 0.0)
     # The run's data options belong to its kind of source (samples= to synthetic:peaks, delimiter= to a CSV):
     # new data of another kind (an .npz to predict on) gets none of them.

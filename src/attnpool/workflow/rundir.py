@@ -35,6 +35,7 @@ from ..train import TrainConfig
 MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
+DATA_FILE = "data.npz"  # a run trained on arrays in memory keeps them here
 INCOMPLETE_FILE = "INCOMPLETE"
 LOCK_FILE = ".lock"
 
@@ -116,7 +117,7 @@ def prepare_run_dir(out_dir: Path, overwrite: bool, resume: bool = False) -> Non
         return
     for name in ("checkpoints", "logs"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    for name in (MODEL_FILE, METRICS_FILE):
+    for name in (MODEL_FILE, METRICS_FILE, DATA_FILE):
         (out_dir / name).unlink(missing_ok=True)
 
 
@@ -232,5 +233,5 @@ def _json_default(value):
     return str(value)
 
 
-__all__ = ["CONFIG_FILE", "INCOMPLETE_FILE", "LOCK_FILE", "METRICS_FILE", "MODEL_FILE", "RunLock", "atomic_write",
+__all__ = ["CONFIG_FILE", "DATA_FILE", "INCOMPLETE_FILE", "LOCK_FILE", "METRICS_FILE", "MODEL_FILE", "RunLock", "atomic_write",
            "check_run_dir", "load_run", "mark_complete", "prepare_run_dir", "run_state", "save_model", "write_json"]
