@@ -420,6 +420,43 @@ def written_nan(tmp: Path, before: dict) -> list[str]:
     return bad
 
 
+def classify(name: str, code: int | None, stderr: str, tb: str, nan_files: list[str]) -> str:
+    """The outcome of one case: "one-line error", "traceback", "silent (exit 0 or NaN written)", "hang" or "other"."""
+    ours = [line for line in stderr.splitlines() if line.startswith("attnpool:") or line.startswith("usage:")]
+    if code is None:
+        return "hang"
+    if tb:
+        return "traceback"
+    if code == 0 and not nan_files and "3e38" in name:  # finite float32 input: a finite answer is fine
+        return "one-line error"
+    if code == 0 or nan_files:
+        return "silent (exit 0 or NaN written)"
+    if code == 2 and (len([ln for ln in ours if ln.startswith("attnpool:")]) == 1 or any(ln.startswith("usage:") for ln in ours)):
+        return "one-line error"
+    return "other"
+
+
+def run_cases(tmp: Path, cases: list[tuple[str, list[str]]], timeout: float = 120, use_subprocess: bool = False):
+    """Run ``cases`` (each from a clean ``tmp``); yield ``(name, exit code, outcome, first message line, stderr)``."""
+    import shutil
+
+    for name, argv in cases:
+        for leftover in ("o", "p.csv", "ex", "cmp"):
+            path = tmp / leftover
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        before = snapshot(tmp)
+        code, stderr, tb = run_case(argv, timeout, use_subprocess)
+        outcome = classify(name, code, stderr, tb, written_nan(tmp, before))
+        message = next((ln for ln in stderr.splitlines() if ln.startswith("attnpool:")), "")
+        if not message:
+            tail = stderr.strip().splitlines()
+            message = tail[-1] if tail else ""
+        yield name, code, outcome, message, stderr
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subprocess", action="store_true", help="run each case as `python -m attnpool`")
@@ -436,42 +473,12 @@ def main() -> int:
     cases = build_cases(tmp)
     counts = {"one-line error": 0, "traceback": 0, "silent (exit 0 or NaN written)": 0, "hang": 0, "other": 0}
     lines = []
-    for name, argv in cases:
-        for leftover in ("o", "p.csv", "ex", "cmp"):
-            path = tmp / leftover
-            if path.is_dir():
-                import shutil
-
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
-        before = snapshot(tmp)
-        code, stderr, tb = run_case(argv, args.timeout, args.subprocess)
-        ours = [line for line in stderr.splitlines() if line.startswith("attnpool:") or line.startswith("usage:")]
-        nan_files = written_nan(tmp, before)
-        if code is None:
-            outcome = "hang"
-        elif tb:
-            outcome = "traceback"
-        elif code == 0 and not nan_files and "3e38" in name:  # finite float32 input: a finite answer is fine
-            outcome = "one-line error"
-        elif code == 0 or nan_files:
-            outcome = "silent (exit 0 or NaN written)"
-        elif code == 2 and (
-            len([ln for ln in ours if ln.startswith("attnpool:")]) == 1
-            or ours[:1] == ["usage:"]
-            or any(ln.startswith("usage:") for ln in ours)
-        ):
-            outcome = "one-line error"
-        else:
-            outcome = "other"
+    for name, code, outcome, message, stderr in run_cases(tmp, cases, args.timeout, args.subprocess):
         counts[outcome] += 1
-        message = next((ln for ln in stderr.splitlines() if ln.startswith("attnpool:")), stderr.strip().splitlines()[-1:] or [""])
-        message = message if isinstance(message, str) else message[0]
         lines.append(f"| {name} | {code} | {outcome} | {message[:160].replace('|', '/')} |")
         if args.verbose or outcome != "one-line error":
-            print(f"{outcome:32s} {code}  {name}: {message[:200]}" + (f" NaN in {nan_files}" if nan_files else ""))
-            if tb:
+            print(f"{outcome:32s} {code}  {name}: {message[:200]}")
+            if outcome == "traceback":
                 print(stderr[-1500:])
     seconds = time.perf_counter() - start
     table = [
