@@ -28,7 +28,7 @@ class SpatioTemporalNet(nn.Module):
         n_features: F, features per node and step.
         task: ``classify`` | ``regress`` | ``forecast``.
         out_features: classes (classify), D (regress) or H, the horizon (forecast).
-        encoder: ``linear`` | ``tcn`` | ``gru`` (default: ``tcn``).
+        encoder: ``resconv`` | ``linear`` | ``tcn`` | ``gru`` (default: ``resconv``).
         pool: any name :func:`attnpool.make_pool` knows (default: ``attention``).
         mixer: ``none`` | ``graph`` | ``attention`` (default: ``none``).
         channels: C (default: 32, as in the spec).
@@ -37,6 +37,9 @@ class SpatioTemporalNet(nn.Module):
         target_feature: forecast only: which feature of each node is forecast (default: 0).
         dropout: dropout in encoder, mixer and head (default: 0.1).
         pool_kwargs: extra arguments for the pooling (e.g. ``{"heads": 4}``).
+        steps: the (longest) series length T the model is built for; ``resconv`` sets its depth from it (see
+            :func:`~attnpool.models.resconv.depth_for_length`), so ``model.pt`` keeps it and rebuilds the same
+            network. Any T works at prediction time (default: None, the encoder's own depth).
 
     Returns (forward): ``(prediction, weights)``; prediction is ``[B, n_classes]`` logits, ``[B, D]``/``[B, N, D]``
     or ``[B, N, H]``; weights ``[B, N, T]`` are the temporal pooling weights (multi-head: averaged over heads).
@@ -49,7 +52,7 @@ class SpatioTemporalNet(nn.Module):
         task: str,
         out_features: int,
         *,
-        encoder: str = "tcn",
+        encoder: str = "resconv",
         pool: str = "attention",
         mixer: str = "none",
         channels: int = 32,
@@ -58,6 +61,7 @@ class SpatioTemporalNet(nn.Module):
         target_feature: int = 0,
         dropout: float = 0.1,
         pool_kwargs: dict | None = None,
+        steps: int | None = None,
     ):
         super().__init__()
         if task not in TASKS:
@@ -66,11 +70,14 @@ class SpatioTemporalNet(nn.Module):
                             ("channels", channels)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise ValueError(f"steps must be a positive int or None, got {steps!r}")
         if task == "forecast" and not 0 <= target_feature < n_features:
             raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
         self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
-        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout)
+        self.steps = steps
+        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps)
         self.pool = make_pool(pool, channels, **(pool_kwargs or {}))
         self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout)
         if task == "classify" or (task == "regress" and not per_node):

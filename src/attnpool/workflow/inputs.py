@@ -14,7 +14,7 @@ def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     """Load the run's data (``source`` None: ``cfg.data`` with its splits) or new data to evaluate or predict
     (``source``: every sample in one part, so a file of a few samples works). In the data's own units: the
     model holds the normalisation."""
-    split = tuple(cfg.split) if source is None else (1.0, 0.0, 0.0)
+    split = (None if cfg.split is None else tuple(cfg.split)) if source is None else (1.0, 0.0, 0.0)
     return load_data(source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
                      split=split, seed=cfg.seed, **dict(cfg.data_options))
 

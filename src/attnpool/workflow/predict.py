@@ -41,6 +41,8 @@ def evaluate_split(model: SpatioTemporalNet, ds: TimeSeriesSet, split: str | Non
                    batch_size: int = 256) -> dict:
     """Metrics of ``model`` on ``ds`` (one split, or every sample when ``split`` is None)."""
     index = np.arange(len(ds.y)) if split is None else ds.splits[split]
+    if len(index) == 0:  # a source whose own split leaves this part empty: nothing to measure, not NaN
+        return {"n": 0}
     part = ds.subset(index)
     pred, weights = predict_arrays(model, part, batch_size)
     if ds.task == "classify":
