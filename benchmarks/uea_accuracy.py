@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     mr_todo = [t for t in mr if key(t) not in done] if args.minirocket else []
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__), *(argv or sys.argv[1:])])
     print(f"{len(todo)} attnpool runs and {len(mr_todo)} MiniRocket fits to do "
-          f"({len(tasks) + len(mr) - len(todo) - len(mr_todo)} already in {jsonl})", flush=True)
+          f"({sum(key(t) in done for t in tasks + mr)} already in {jsonl})", flush=True)
     with ProcessPoolExecutor(max_workers=args.jobs, max_tasks_per_child=1) as pool:
         futures = []
         if mr_todo:  # one process for all of them: numba compiles once
