@@ -23,3 +23,7 @@ def tiny_run(tmp_path_factory):
     proc = attnpool("train", "synthetic:peaks", "--out", run, "--encoder", "linear", *TINY)
     assert proc.returncode == 0, proc.stderr
     return run, proc
+
+
+# Tiny trained runs (classify, per-node regress) shared by the predictor, export and CLI tests.
+from .run_fixtures import classify_run, regress_run  # noqa: E402, F401

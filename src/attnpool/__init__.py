@@ -27,12 +27,23 @@ __all__ = [
     "SpatioTemporalNet",
     "TemporalPool",
     "make_pool",
+    "load_run",
+    "AttentionClassifier",
+    "AttentionRegressor",
 ]
+
+# Imported on first use: the estimators need aeon and Lightning, and ``import attnpool`` stays light.
+_LAZY = {
+    "SpatioTemporalNet": "models",
+    "load_run": "predictor",
+    "AttentionClassifier": "estimators",
+    "AttentionRegressor": "estimators",
+}
 
 
 def __getattr__(name):
-    if name == "SpatioTemporalNet":
-        from .models import SpatioTemporalNet
+    if name in _LAZY:
+        import importlib
 
-        return SpatioTemporalNet
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'attnpool' has no attribute {name!r}")

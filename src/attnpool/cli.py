@@ -36,7 +36,10 @@ def set_threads(threads: int | None) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="attnpool", description="Attention pooling over time for multi-node time series.")
+    parser.add_argument("--version", action="version", version=f"attnpool {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
 
@@ -69,8 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run directory written by 'attnpool train'")
     predict.add_argument("data", help="data to predict on")
     predict.add_argument("--out", required=True, help="CSV file to write")
+    predict.add_argument("--engine", choices=("torch", "onnx"), default="torch",
+                         help="run the model in PyTorch, or its ONNX export in onnxruntime (RUN/model.onnx when it "
+                              "is up to date, else a fresh export; needs the export extra) (default: torch)")
     _add_threads(predict)
     predict.set_defaults(func=_cmd_predict)
+
+    export = sub.add_parser("export", help="write the run's model as ONNX or TorchScript, checked against PyTorch")
+    export.add_argument("run", help="run directory written by 'attnpool train'")
+    export.add_argument("--format", choices=("onnx", "torchscript"), default="onnx", help="file format (default: onnx)")
+    export.add_argument("--out", default=None, help="file to write (default: RUN/model.onnx or RUN/model.torchscript.pt)")
+    export.add_argument("--legacy", action="store_true",
+                        help="ONNX: the TorchScript-based exporter (under a second) instead of torch.export (~10 s)")
+    _add_threads(export)
+    export.set_defaults(func=_cmd_export)
     explain = sub.add_parser("explain", help="figures and statistics of what a run's attention looked at")
     explain.add_argument("run", help="run directory written by 'attnpool train'")
     explain.add_argument("data", nargs="?", default=None, help="data to explain (default: the run's test split)")
@@ -159,8 +174,11 @@ def config_from_args(args) -> TrainConfig:
         value = getattr(args, _field(flag), None)
         if value is not None:
             changes[_field(flag)] = value
-    data_options = dict(cfg.data_options)
+    # A config's data_options that is not a mapping is left as it is, for validate() to name.
+    data_options = dict(cfg.data_options) if isinstance(cfg.data_options, dict) else cfg.data_options
     for item in getattr(args, "data_option", []) or []:
+        if not isinstance(data_options, dict):
+            break
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UserError(f"--data-option must be KEY=VALUE, got {item!r}")
@@ -183,6 +201,15 @@ def _parse_value(text: str):
 
 
 def _cmd_train(args) -> int:
+    try:
+        return _train(args)
+    except Interrupted as err:
+        # fit says what it kept once the run directory exists; before that (data loading), nothing was written.
+        err.kept = err.kept or f"nothing was written to {args.out}; run the same command again"
+        raise
+
+
+def _train(args) -> int:
     if args.resume:
         if args.overwrite:
             raise UserError("--resume continues the run in --out and --overwrite replaces it: give one of them")
@@ -218,8 +245,21 @@ def _cmd_predict(args) -> int:
     set_threads(args.threads)
     from .workflow import predict_run
 
-    path = predict_run(args.run, args.data, args.out)
-    print(f"predictions written to {path}")
+    path = predict_run(args.run, args.data, args.out, engine=args.engine)
+    print(f"predictions written to {path}" + (" (onnxruntime)" if args.engine == "onnx" else ""))
+    return 0
+
+
+def _cmd_export(args) -> int:
+    set_threads(args.threads)
+    from .export import export_run
+
+    result = export_run(args.run, args.format, args.out, dynamo=not args.legacy)
+    S, N, T, F = result.check_shape
+    print(f"wrote {result.path} ({result.format}): inputs x [S, {N}, T, {F}] float32, mask [S, {N}, T] bool; "
+          f"outputs output, weights [S, {N}, T]")
+    print(f"checked against PyTorch at x [{S}, {N}, {T}, {F}] with masked steps: "
+          f"max difference {result.max_difference:.3g}")
     return 0
 
 
@@ -302,8 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as err:
         if debug:
             raise
-        print(f"attnpool: error: {_one_line(err)}; install the extra that provides it, e.g. "
-              f"pip install 'attnpool[train,data,plot]'", file=sys.stderr)
+        print(f"attnpool: error: {missing_extra(err)}", file=sys.stderr)
         return 2
     except OSError as err:
         # The file system said no (missing parent, a file where a folder should be, read-only, disk full): the
@@ -356,6 +395,22 @@ def _os_error(err: OSError) -> str:
         path = base
     target = f" -> {os.fspath(err.filename2)}" if err.filename2 is not None and not sep else ""
     return f"{path}{target}: {reason}"
+
+
+#: The extra that installs each optional dependency (pyproject.toml's optional-dependencies).
+EXTRAS = {"lightning": "train", "pytorch_lightning": "train", "yaml": "train", "aeon": "data", "matplotlib": "plot",
+          "onnx": "export", "onnxscript": "export", "onnxruntime": "export", "triton": "triton"}
+
+
+def missing_extra(err: ModuleNotFoundError) -> str:
+    """One line for a missing optional dependency, with the pip command of the extra that installs it."""
+    top = (err.name or "").split(".")[0]
+    text = _one_line(err)
+    if "pip install" in text:
+        return text
+    if top in EXTRAS:
+        return f"{top} is not installed: pip install 'attnpool[{EXTRAS[top]}]'"
+    return f"{text}; install the extra that provides it, e.g. pip install 'attnpool[train,data,plot]'"
 
 
 def _as_flags(err: AttnpoolError) -> str:

@@ -1,11 +1,13 @@
 """Data sets for attnpool: one call, ``load_data(source)``, for NPZ, wide CSV, UEA/UCR (aeon) and synthetic sets.
 
+``from_arrays(x, y, ...)`` builds the same from arrays in memory.
 ``load_data`` returns a :class:`TimeSeriesSet` (x ``[S, N, T, F]``, mask ``[S, N, T]``, y, splits, baseline...);
 ``make_loader`` wraps one split in a plain torch ``DataLoader``. Every problem with the input raises
 :class:`DataError` (a ``ValueError``) with a one-line message. User guide: docs/data.md.
 """
 
 from ..errors import DataError
+from .arrays import from_arrays, to_npz
 from .dataset import TimeSeriesSet
 from .load import load_data, prepare
 
@@ -23,4 +25,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'attnpool.data' has no attribute {name!r}")
 
 
-__all__ = ["DataError", "SeriesDataModule", "SplitDataset", "TimeSeriesSet", "load_data", "make_loader", "prepare"]
+__all__ = ["DataError", "SeriesDataModule", "SplitDataset", "TimeSeriesSet", "from_arrays", "load_data", "make_loader",
+           "prepare", "to_npz"]

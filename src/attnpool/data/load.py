@@ -62,6 +62,10 @@ def load_data(
     Raises:
         DataError: on any problem with the source, with a one-line message naming it.
     """
+    if hasattr(source, "shape"):  # an array: name it by its shape, never print it whole
+        raise DataError(f"source must be a path or a 'uea:<Name>' / 'synthetic:peaks' string, got "
+                        f"{type(source).__name__} of shape {tuple(source.shape)}; for arrays in memory use "
+                        f"attnpool.data.from_arrays(x, y, ...)")
     if task is not None and task not in TASKS:
         raise DataError(f"{source}: task must be one of {', '.join(TASKS)} or None, got {task!r}")
     name = os.fspath(source) if isinstance(source, os.PathLike) else source

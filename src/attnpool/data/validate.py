@@ -34,6 +34,8 @@ def validate(ds: TimeSeriesSet) -> TimeSeriesSet:
             if not np.issubdtype(mask.dtype, np.number) or not np.isin(mask, (0, 1)).all():
                 raise DataError(f"{src}: mask must be bool (or 0/1), got values of dtype {mask.dtype}")
             mask = mask.astype(bool)
+        if not mask.any():
+            raise DataError(f"{src}: mask marks no valid step at all (every value of mask is False)")
     # Finiteness is checked on the values the model will see: float32. A float64 1e300 is finite, and becomes
     # inf in the cast, which trained to NaN and wrote NaN metrics before this check.
     x32 = _as_float32(x)

@@ -18,7 +18,8 @@ from .resconv import ResConvEncoder
 
 
 def make_encoder(name: str, in_features: int, channels: int, *, layers: int | None = None,
-                 kernel_size: int | None = None, dropout: float = 0.1, steps: int | None = None) -> nn.Module:
+                 kernel_size: int | None = None, dropout: float = 0.1, steps: int | None = None, device=None,
+                 dtype=None) -> nn.Module:
     """Build the encoder called ``name`` (a key of :data:`ENCODERS`: ``resconv``, ``linear``, ``tcn``, ``gru``).
 
     Args:
@@ -30,8 +31,9 @@ def make_encoder(name: str, in_features: int, channels: int, *, layers: int | No
         dropout: dropout, for encoders that use it (default: 0.1).
         steps: the (longest) series length T the model is built for; encoders whose depth follows T
             (``resconv``) take it, the others do not need it (default: None, the encoder's own depth).
+        device, dtype: where and in which dtype the parameters are created, as torch's own layers take them.
     """
-    options = {"dropout": dropout}
+    options = {"dropout": dropout, "device": device, "dtype": dtype}
     if steps is not None:  # facts about the data, not a choice: offered to the encoders that take it
         options["steps"] = steps
     # None = "the encoder's own default": only values the caller chose are passed on, and honoured.
@@ -49,9 +51,9 @@ class LinearEncoder(nn.Module):
     Shapes: x ``[B*N, T, F]``, mask ``[B*N, T]`` -> ``[B*N, T, C]``.
     """
 
-    def __init__(self, in_features: int, channels: int):
+    def __init__(self, in_features: int, channels: int, *, device=None, dtype=None):
         super().__init__()
-        self.proj = nn.Linear(in_features, channels)
+        self.proj = nn.Linear(in_features, channels, device=device, dtype=dtype)
         self.act = nn.GELU()
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -66,14 +68,16 @@ class TCNEncoder(nn.Module):
     Shapes: x ``[B*N, T, F]``, mask ``[B*N, T]`` -> ``[B*N, T, C]``.
     """
 
-    def __init__(self, in_features: int, channels: int, *, layers: int = 3, kernel_size: int = 3, dropout: float = 0.1):
+    def __init__(self, in_features: int, channels: int, *, layers: int = 3, kernel_size: int = 3, dropout: float = 0.1,
+                 device=None, dtype=None):
         super().__init__()
         for key, value in (("layers", layers), ("kernel_size", kernel_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{key} must be an int >= 1, got {value!r}")
-        self.proj = nn.Linear(in_features, channels)
+        self.proj = nn.Linear(in_features, channels, device=device, dtype=dtype)
         self.blocks = nn.ModuleList(
-            CausalConvBlock(channels, kernel_size, dilation=2**i, dropout=dropout) for i in range(layers)
+            CausalConvBlock(channels, kernel_size, dilation=2**i, dropout=dropout, device=device, dtype=dtype)
+            for i in range(layers)
         )
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -89,10 +93,10 @@ class TCNEncoder(nn.Module):
 class CausalConvBlock(nn.Module):
     """``h + Dropout(GELU(CausalConv(h)))`` over ``[B, C, T]``; left padding keeps it causal."""
 
-    def __init__(self, channels: int, kernel_size: int, dilation: int, dropout: float):
+    def __init__(self, channels: int, kernel_size: int, dilation: int, dropout: float, *, device=None, dtype=None):
         super().__init__()
         self.left = (kernel_size - 1) * dilation
-        self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation)
+        self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation, device=device, dtype=dtype)
         self.act = nn.GELU()
         self.drop = nn.Dropout(dropout)
 
@@ -107,12 +111,14 @@ class GRUEncoder(nn.Module):
     Shapes: x ``[B*N, T, F]``, mask ``[B*N, T]`` -> ``[B*N, T, C]``.
     """
 
-    def __init__(self, in_features: int, channels: int, *, layers: int = 2, dropout: float = 0.1):
+    def __init__(self, in_features: int, channels: int, *, layers: int = 2, dropout: float = 0.1, device=None,
+                 dtype=None):
         super().__init__()
         if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
             raise ValueError(f"layers must be an int >= 1, got {layers!r}")
-        self.proj = nn.Linear(in_features, channels)
-        self.gru = nn.GRU(channels, channels, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        self.proj = nn.Linear(in_features, channels, device=device, dtype=dtype)
+        self.gru = nn.GRU(channels, channels, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0,
+                          device=device, dtype=dtype)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         h = _zero(self.proj(_zero(x, mask)), mask)

@@ -17,14 +17,15 @@ from ..tasks import TASKS
 class SampleHead(nn.Module):
     """``[B, N, C]`` -> flatten -> ``Linear(N*C, hidden) -> GELU -> Dropout -> Linear(hidden, out)`` -> ``[B, out]``."""
 
-    def __init__(self, n_nodes: int, channels: int, out_features: int, *, hidden: int = 64, dropout: float = 0.1):
+    def __init__(self, n_nodes: int, channels: int, out_features: int, *, hidden: int = 64, dropout: float = 0.1,
+                 device=None, dtype=None):
         super().__init__()
         self.net = nn.Sequential(
             nn.Flatten(-2),
-            nn.Linear(n_nodes * channels, hidden),
+            nn.Linear(n_nodes * channels, hidden, device=device, dtype=dtype),
             nn.GELU(),
             nn.Dropout(dropout),
-            nn.Linear(hidden, out_features),
+            nn.Linear(hidden, out_features, device=device, dtype=dtype),
         )
 
     def forward(self, z: Tensor) -> Tensor:
@@ -34,9 +35,11 @@ class SampleHead(nn.Module):
 class NodeHead(nn.Module):
     """``[B, N, C]`` -> shared ``Linear(C, hidden) -> GELU -> Linear(hidden, out)`` per node -> ``[B, N, out]``."""
 
-    def __init__(self, channels: int, out_features: int, *, hidden: int = 64):
+    def __init__(self, channels: int, out_features: int, *, hidden: int = 64, device=None, dtype=None):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(channels, hidden), nn.GELU(), nn.Linear(hidden, out_features))
+        factory = {"device": device, "dtype": dtype}
+        self.net = nn.Sequential(nn.Linear(channels, hidden, **factory), nn.GELU(),
+                                 nn.Linear(hidden, out_features, **factory))
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)

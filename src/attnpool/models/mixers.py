@@ -17,12 +17,14 @@ from .registry import build
 
 
 def make_mixer(name: str, channels: int, n_nodes: int, *, adjacency: Tensor | None = None, heads: int = 4,
-               dropout: float = 0.1) -> nn.Module:
+               dropout: float = 0.1, device=None, dtype=None) -> nn.Module:
     """Build the mixer called ``name`` (a key of :data:`MIXERS`: ``none``, ``graph``, ``attention``).
 
-    Each mixer takes the options it uses: ``adjacency`` (graph), ``heads`` and ``dropout`` (attention).
+    Each mixer takes the options it uses: ``adjacency`` (graph), ``heads`` and ``dropout`` (attention), and
+    ``device`` / ``dtype`` for its parameters.
     """
-    return build(MIXERS, "mixer", name, channels, n_nodes, adjacency=adjacency, heads=heads, dropout=dropout)
+    return build(MIXERS, "mixer", name, channels, n_nodes, adjacency=adjacency, heads=heads, dropout=dropout,
+                 device=device, dtype=dtype)
 
 
 class NoMixer(nn.Module):
@@ -47,9 +49,10 @@ class GraphMixer(nn.Module):
     Shapes: z ``[B, N, C]``, node_mask ``[B, N]`` -> ``[B, N, C]``.
     """
 
-    def __init__(self, channels: int, n_nodes: int, *, adjacency: Tensor | None = None, embed_dim: int = 8):
+    def __init__(self, channels: int, n_nodes: int, *, adjacency: Tensor | None = None, embed_dim: int = 8,
+                 device=None, dtype=None):
         super().__init__()
-        self.lin = nn.Linear(channels, channels)
+        self.lin = nn.Linear(channels, channels, device=device, dtype=dtype)
         self.act = nn.GELU()
         if adjacency is not None:
             adjacency = torch.as_tensor(adjacency, dtype=torch.float32)
@@ -57,11 +60,12 @@ class GraphMixer(nn.Module):
                 raise ValueError(f"adjacency must have shape [N, N] = [{n_nodes}, {n_nodes}], got {list(adjacency.shape)}")
             if not torch.isfinite(adjacency).all() or (adjacency < 0).any():
                 raise ValueError("adjacency must hold finite, non-negative weights")
-            self.register_buffer("adjacency", _row_normalise(adjacency + torch.eye(n_nodes)))
+            adjacency = _row_normalise(adjacency + torch.eye(n_nodes))
+            self.register_buffer("adjacency", adjacency.to(device=device, dtype=dtype or adjacency.dtype))
             self.embedding = None
         else:
             self.adjacency = None
-            self.embedding = nn.Parameter(torch.randn(n_nodes, embed_dim) * 0.1)
+            self.embedding = nn.Parameter(torch.randn(n_nodes, embed_dim, device=device, dtype=dtype) * 0.1)
 
     def weights(self) -> Tensor:
         """The row-normalised adjacency in use, ``[N, N]``."""
@@ -84,13 +88,15 @@ class AttentionMixer(nn.Module):
     Shapes: z ``[B, N, C]``, node_mask ``[B, N]`` (True = node has data) -> ``[B, N, C]``.
     """
 
-    def __init__(self, channels: int, n_nodes: int | None = None, *, heads: int = 4, dropout: float = 0.1):
+    def __init__(self, channels: int, n_nodes: int | None = None, *, heads: int = 4, dropout: float = 0.1,
+                 device=None, dtype=None):
         super().__init__()
         # Refused rather than lowered, as MultiHeadAttentionPool does: the user asked for these heads.
         if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or channels % heads:
             raise ValueError(f"heads must be a positive int that divides channels={channels}, got heads={heads!r}")
         self.layer = nn.TransformerEncoderLayer(
-            channels, heads, dim_feedforward=2 * channels, dropout=dropout, batch_first=True, norm_first=True
+            channels, heads, dim_feedforward=2 * channels, dropout=dropout, batch_first=True, norm_first=True,
+            device=device, dtype=dtype,
         )
 
     def forward(self, z: Tensor, node_mask: Tensor | None = None) -> Tensor:

@@ -40,6 +40,8 @@ class SpatioTemporalNet(nn.Module):
         steps: the (longest) series length T the model is built for; ``resconv`` sets its depth from it (see
             :func:`~attnpool.models.resconv.depth_for_length`), so ``model.pt`` keeps it and rebuilds the same
             network. Any T works at prediction time (default: None, the encoder's own depth).
+        device: where the parameters and buffers are created (default: torch's default device).
+        dtype: their floating dtype (default: torch's default dtype, float32).
 
     Returns (forward): ``(prediction, weights)``; prediction is ``[B, n_classes]`` logits, ``[B, D]``/``[B, N, D]``
     or ``[B, N, H]``; weights ``[B, N, T]`` are the temporal pooling weights (multi-head: averaged over heads).
@@ -62,6 +64,8 @@ class SpatioTemporalNet(nn.Module):
         dropout: float = 0.1,
         pool_kwargs: dict | None = None,
         steps: int | None = None,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         if task not in TASKS:
@@ -77,19 +81,20 @@ class SpatioTemporalNet(nn.Module):
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
         self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
         self.steps = steps
-        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps)
-        self.pool = make_pool(pool, channels, **(pool_kwargs or {}))
-        self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout)
+        factory = {"device": device, "dtype": dtype}
+        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, **factory)
+        self.pool = _make_pool_on(pool, channels, dict(pool_kwargs or {}), factory)
+        self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout, **factory)
         if task == "classify" or (task == "regress" and not per_node):
-            self.head = SampleHead(n_nodes, channels, out_features, dropout=dropout)
+            self.head = SampleHead(n_nodes, channels, out_features, dropout=dropout, **factory)
         else:
-            self.head = NodeHead(channels, out_features)
+            self.head = NodeHead(channels, out_features, **factory)
         # Normalisation buffers (identity until fit_normalization): x per node and feature, y per output.
-        self.register_buffer("x_mean", torch.zeros(n_nodes, n_features))
-        self.register_buffer("x_std", torch.ones(n_nodes, n_features))
+        self.register_buffer("x_mean", torch.zeros(n_nodes, n_features, **factory))
+        self.register_buffer("x_std", torch.ones(n_nodes, n_features, **factory))
         y_shape = ((n_nodes, out_features) if per_node else (out_features,)) if task == "regress" else ()
-        self.register_buffer("y_mean", torch.zeros(y_shape))
-        self.register_buffer("y_std", torch.ones(y_shape))
+        self.register_buffer("y_mean", torch.zeros(y_shape, **factory))
+        self.register_buffer("y_std", torch.ones(y_shape, **factory))
 
     @torch.no_grad()
     def fit_normalization(self, x: Tensor, mask: Tensor | None = None, y: Tensor | None = None) -> None:
@@ -144,6 +149,17 @@ class SpatioTemporalNet(nn.Module):
             last = last_valid(x[..., target], mask)  # [B, N]
             out = last.unsqueeze(-1) + out * self.x_std[:, target].unsqueeze(-1)
         return out, weights.reshape(batch, nodes, steps)
+
+
+def _make_pool_on(name: str, channels: int, kwargs: dict, factory: dict) -> nn.Module:
+    """``make_pool`` with ``device`` / ``dtype``: passed on where the pooling takes them, else applied with ``.to``."""
+    factory = {k: v for k, v in factory.items() if v is not None}
+    if not factory:
+        return make_pool(name, channels, **kwargs)
+    try:
+        return make_pool(name, channels, **kwargs, **factory)
+    except TypeError:  # a pooling without factory arguments
+        return make_pool(name, channels, **kwargs).to(**factory)
 
 
 def _check_input(x: Tensor, mask: Tensor | None, n_nodes: int, n_features: int) -> None:

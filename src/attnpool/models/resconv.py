@@ -60,13 +60,14 @@ def receptive_field(depth: int, *, kernel_size: int = 5, stem_kernel: int = 7) -
 class MaskedBatchNorm1d(nn.Module):
     """BatchNorm over ``[B, C, T]`` whose statistics use valid steps only (``mask [B, 1, T]``)."""
 
-    def __init__(self, channels: int, momentum: float = 0.1, eps: float = 1e-5):
+    def __init__(self, channels: int, momentum: float = 0.1, eps: float = 1e-5, *, device=None, dtype=None):
         super().__init__()
+        factory = {"device": device, "dtype": dtype}
         self.momentum, self.eps = momentum, eps
-        self.weight = nn.Parameter(torch.ones(channels))
-        self.bias = nn.Parameter(torch.zeros(channels))
-        self.register_buffer("running_mean", torch.zeros(channels))
-        self.register_buffer("running_var", torch.ones(channels))
+        self.weight = nn.Parameter(torch.ones(channels, **factory))
+        self.bias = nn.Parameter(torch.zeros(channels, **factory))
+        self.register_buffer("running_mean", torch.zeros(channels, **factory))
+        self.register_buffer("running_var", torch.ones(channels, **factory))
 
     def forward(self, h: Tensor, mask: Tensor | None) -> Tensor:
         if mask is None:  # plain BatchNorm (one fused op)
@@ -92,19 +93,19 @@ class MaskedBatchNorm1d(nn.Module):
 class StepLayerNorm(nn.Module):
     """LayerNorm over channels at every step of ``[B, C, T]`` (per-step statistics: masking-safe)."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, *, device=None, dtype=None):
         super().__init__()
-        self.norm = nn.LayerNorm(channels)
+        self.norm = nn.LayerNorm(channels, device=device, dtype=dtype)
 
     def forward(self, h: Tensor, mask: Tensor | None) -> Tensor:
         return self.norm(h.transpose(1, 2)).transpose(1, 2)
 
 
-def _make_norm(norm: str, channels: int) -> nn.Module:
+def _make_norm(norm: str, channels: int, **factory) -> nn.Module:
     if norm == "batch":
-        return MaskedBatchNorm1d(channels)
+        return MaskedBatchNorm1d(channels, **factory)
     if norm == "layer":
-        return StepLayerNorm(channels)
+        return StepLayerNorm(channels, **factory)
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
 
 
@@ -116,13 +117,15 @@ def _zero(h: Tensor, mask: Tensor | None) -> Tensor:
 class ResBlock(nn.Module):
     """``h -> ReLU(h + Dropout(Norm(Conv1x1(ReLU(Norm(DilatedConv(h)))))))`` over ``[B, C, T]``."""
 
-    def __init__(self, channels: int, kernel_size: int, dilation: int, norm: str, dropout: float):
+    def __init__(self, channels: int, kernel_size: int, dilation: int, norm: str, dropout: float, *, device=None,
+                 dtype=None):
         super().__init__()
+        factory = {"device": device, "dtype": dtype}
         self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
-                              padding=(kernel_size - 1) // 2 * dilation, bias=False)
-        self.norm1 = _make_norm(norm, channels)
-        self.mix = nn.Conv1d(channels, channels, 1, bias=False)
-        self.norm2 = _make_norm(norm, channels)
+                              padding=(kernel_size - 1) // 2 * dilation, bias=False, **factory)
+        self.norm1 = _make_norm(norm, channels, **factory)
+        self.mix = nn.Conv1d(channels, channels, 1, bias=False, **factory)
+        self.norm2 = _make_norm(norm, channels, **factory)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, h: Tensor, mask: Tensor | None) -> Tensor:
@@ -145,6 +148,7 @@ class ResConvEncoder(nn.Module):
         norm: ``"batch"`` (masked BatchNorm, default) or ``"layer"`` (per-step LayerNorm).
         dropout: inside the residual branches (default 0.1).
         min_depth, max_depth: bounds of the depth rule (default 3 and 10).
+        device, dtype: where and in which dtype the parameters are created, as torch's own layers take them.
 
     Shapes: x ``[B*N, T, F]``, mask ``[B*N, T]`` -> ``[B*N, T, C]``.
     """
@@ -152,8 +156,9 @@ class ResConvEncoder(nn.Module):
     def __init__(self, in_features: int, channels: int = 64, *, steps: int | None = None, depth: int | None = None,
                  kernel_size: int = 5,
                  stem_kernel: int = 7, norm: str = "batch", dropout: float = 0.1, min_depth: int = 3,
-                 max_depth: int = 10):
+                 max_depth: int = 10, device=None, dtype=None):
         super().__init__()
+        factory = {"device": device, "dtype": dtype}
         for name, k in (("kernel_size", kernel_size), ("stem_kernel", stem_kernel)):
             if k < 1 or k % 2 == 0:
                 raise ValueError(f"{name} must be a positive odd int, got {k}")
@@ -162,10 +167,10 @@ class ResConvEncoder(nn.Module):
                                                               min_depth=min_depth, max_depth=max_depth)
         self.kernel_size, self.stem_kernel, self.depth = kernel_size, stem_kernel, depth
         n_blocks = depth
-        self.stem = nn.Conv1d(in_features, channels, stem_kernel, padding=stem_kernel // 2, bias=False)
-        self.stem_norm = _make_norm(norm, channels)
+        self.stem = nn.Conv1d(in_features, channels, stem_kernel, padding=stem_kernel // 2, bias=False, **factory)
+        self.stem_norm = _make_norm(norm, channels, **factory)
         self.blocks = nn.ModuleList(
-            ResBlock(channels, kernel_size, 2**i, norm, dropout) for i in range(n_blocks)
+            ResBlock(channels, kernel_size, 2**i, norm, dropout, **factory) for i in range(n_blocks)
         )
 
     @property

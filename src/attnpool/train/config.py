@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ..tasks import TASKS
 class TrainConfig:
     """Everything a run needs; ``RUN/config.json`` holds it fully resolved and ``--config`` reads it back."""
 
-    data: str = "synthetic:peaks"
+    data: str = "synthetic:peaks"  # or a TimeSeriesSet in memory (attnpool.data.from_arrays)
     task: str | None = None  # inferred from the data when None
     # data options
     window: int = 30  # CSV: steps per window
@@ -49,7 +50,7 @@ class TrainConfig:
     seed: int = 0
     # engine
     threads: int = 1  # small batches gain little from more, and 2 threads fight any other busy process
-    accelerator: str = "cpu"
+    accelerator: str = "auto"  # a GPU when there is one
     devices: str = "1"
     strategy: str = "auto"
     progress: bool = True
@@ -68,7 +69,13 @@ class TrainConfig:
         from ..models.registry import registry_key
         from ..pooling import POOLS
 
-        _check_text("data", self.data)
+        # A TimeSeriesSet is recognised by its fields: train and data are sibling layers that do not import each other.
+        is_set = all(hasattr(self.data, name) for name in ("x", "y", "mask", "splits", "task"))
+        if not (is_set or (isinstance(self.data, str) and self.data)):
+            shape = getattr(self.data, "shape", None)  # never print a whole array
+            got = f"{type(self.data).__name__} of shape {tuple(shape)}" if shape is not None else repr(self.data)
+            raise ConfigError("data must be a source (a .npz/.csv path, 'uea:<Name>', 'synthetic:peaks') or a "
+                              f"TimeSeriesSet (attnpool.data.from_arrays(x, y)), got {got}", key="data")
         if self.task is not None:
             _check_name("task", self.task, TASKS)
         for key in ("window", "horizon", "channels", "batch_size", "threads", "ensemble"):
@@ -114,6 +121,9 @@ class TrainConfig:
         if isinstance(self.devices, bool) or not isinstance(self.devices, (str, int)):
             raise ConfigError(f"devices must be a string or an int, got {self.devices!r} "
                               f"({type(self.devices).__name__})", key="devices")
+        if not re.fullmatch(r"auto|-1|\d+|\d+(,\d+)*,?", str(self.devices).strip()):
+            raise ConfigError(f"devices must be a count (1), -1, 'auto' or device ids ('0,1'), got {self.devices!r}",
+                              key="devices")
         if not isinstance(self.progress, bool):
             raise ConfigError(f"progress must be True or False, got {self.progress!r}", key="progress")
         # Names as make_pool reads them: "multi-head" is "multihead".
@@ -146,7 +156,9 @@ class TrainConfig:
                                       key=key) from None
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
+        # A set in memory is named by its source (fit writes it into the run and names that file instead).
+        plain = self if isinstance(self.data, str) else dataclasses.replace(self, data=str(getattr(self.data, "source", "arrays")))
+        data = dataclasses.asdict(plain)
         data["split"] = None if self.split is None else list(self.split)
         return data
 

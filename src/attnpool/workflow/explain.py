@@ -17,7 +17,8 @@ from .rundir import load_run
 
 def explain_run(run_dir: str | os.PathLike, data: str | None, out_dir: str | os.PathLike, *,
                 samples: list[int] | None = None, per_class: int = 2, largest_errors: int = 6) -> dict:
-    """Predict ``data`` (default: the run's own test split) with the run's model and write explanations.
+    """Predict ``data`` (default: the run's own test split, or val when it has none) with the run's model and
+    write explanations.
 
     Writes into ``out_dir``: ``sample_<i>.png`` (each node's signal above its nodes x time attention heatmap),
     ``weights.csv`` (sample, node, step, weight), ``stats.csv`` (entropy, effective steps, step of maximum weight
@@ -27,7 +28,9 @@ def explain_run(run_dir: str | os.PathLike, data: str | None, out_dir: str | os.
     model, cfg, meta = load_run(run_dir)
     if data is None:
         full = load_dataset(cfg)
-        ds = full.subset(full.splits["test"])
+        # A run without a test part (an estimator's: train and validation only) explains its validation part.
+        part = "test" if len(full.splits["test"]) else "val"
+        ds = full.subset(full.splits[part])
     else:
         ds = load_dataset(cfg, data)
     if samples is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import TimeSeriesSet
+from ..data import TimeSeriesSet, to_npz
 from ..errors import ConfigError, Interrupted, RunError, TrainingDiverged
 from ..models import SpatioTemporalNet, build_model
 from ..train import TrainConfig
@@ -20,6 +20,7 @@ from .inputs import load_dataset
 from .predict import evaluate_split
 from .rundir import (
     CONFIG_FILE,
+    DATA_FILE,
     METRICS_FILE,
     MODEL_FILE,
     RunLock,
@@ -46,6 +47,9 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
         resume: bool = False) -> RunResult:
     """Train a model as ``cfg`` says, write the run directory ``out_dir`` and return its metrics.
 
+    ``cfg.data`` is a source (a file, ``uea:<Name>``, ``synthetic:peaks``) or a :class:`TimeSeriesSet` in memory
+    (:func:`attnpool.data.from_arrays`); a set is written into the run as ``data.npz``.
+
     ``cfg`` is checked first (:meth:`TrainConfig.validate`) and never changed: the resolved copy (with the task
     read off the data) is what ``out_dir/config.json`` holds. The directory is marked ``INCOMPLETE`` until
     ``model.pt`` and ``metrics.json`` are written (see :mod:`.rundir`), and locked against a second writer. A
@@ -60,9 +64,10 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     cfg.validate()
     out_dir = Path(out_dir)
     ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
-    _check_accelerator(cfg)  # before the run directory exists, so a wrong device leaves nothing behind
 
     from lightning.pytorch.utilities import rank_zero_only
+
+    _check_engine(cfg)  # before the run directory exists, so a wrong device leaves nothing behind
 
     # Under DDP every process runs fit; only global rank 0 checks, locks, clears and writes the run directory.
     if rank_zero_only.rank != 0:
@@ -80,6 +85,10 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
                 check_same_config(cfg, ds, out_dir)
                 ckpt_path = _resume_checkpoint(out_dir)
             prepare_run_dir(out_dir, overwrite, resume)
+            if isinstance(cfg.data, TimeSeriesSet) and not resume:
+                # A run trained on arrays keeps them (with their split), so evaluate / explain find its data as
+                # they find a file's; config.json names this file.
+                to_npz(ds, out_dir / DATA_FILE)
             return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=ckpt_path, write_config=not resume)
         except Interrupted as err:
             if not existed and not (out_dir / CONFIG_FILE).exists():
@@ -103,6 +112,8 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
 
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
+    if isinstance(cfg.data, TimeSeriesSet):
+        cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
     module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
     schedule = schedule_for(cfg, len(ds.splits["train"]))
@@ -184,10 +195,21 @@ def _kept(out_dir: Path) -> str:
     return f"kept {out_dir} (unfinished, with {what}); continue with: attnpool train --out {out_dir} --resume"
 
 
-def _check_accelerator(cfg: TrainConfig) -> None:
-    """Refuse a GPU accelerator torch cannot see, before anything is written (Lightning would say it later,
-    in a traceback, after the run directory was made)."""
+def _check_engine(cfg: TrainConfig) -> None:
+    """Refuse an accelerator or strategy Lightning does not know, or a GPU torch cannot see, before anything is
+    written (Lightning would say it later, in a traceback, after the run directory was made)."""
+    from lightning.pytorch.accelerators import AcceleratorRegistry
+    from lightning.pytorch.strategies import StrategyRegistry
+
     name = str(cfg.accelerator).lower()
+    known = ["auto", "gpu", *AcceleratorRegistry.available_accelerators()]
+    if name not in known:
+        raise ConfigError(f"accelerator must be one of {', '.join(sorted(set(known)))}, got {cfg.accelerator!r}",
+                          key="accelerator")
+    strategies = ["auto", *StrategyRegistry.available_strategies()]
+    if cfg.strategy not in strategies:
+        raise ConfigError(f"strategy must be one of auto, ddp, ddp_spawn, ... ({len(strategies)} names Lightning "
+                          f"knows), got {cfg.strategy!r}", key="strategy")
     if name in ("gpu", "cuda") and not torch.cuda.is_available():
         raise ConfigError(f"accelerator {cfg.accelerator!r} needs a CUDA GPU, and torch sees none "
                           f"(torch.cuda.is_available() is False); use --accelerator cpu", key="accelerator")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import TimeSeriesSet, load_data
+from ..data import TimeSeriesSet, load_data, prepare
+from ..data.load import DEFAULT_SPLIT
 from ..errors import DataError
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
@@ -13,10 +14,22 @@ from ..train import TrainConfig
 def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     """Load the run's data (``source`` None: ``cfg.data`` with its splits) or new data to evaluate or predict
     (``source``: every sample in one part, so a file of a few samples works). In the data's own units: the
-    model holds the normalisation."""
+    model holds the normalisation. ``cfg.data`` may be a :class:`TimeSeriesSet` (from ``from_arrays``): it is used
+    as it is (split by ``cfg.split`` if it has no splits yet)."""
+    if source is None and isinstance(cfg.data, TimeSeriesSet):
+        fracs = DEFAULT_SPLIT if cfg.split is None else tuple(cfg.split)
+        return cfg.data if cfg.data.splits else prepare(cfg.data, fracs=fracs, seed=cfg.seed)
     split = (None if cfg.split is None else tuple(cfg.split)) if source is None else (1.0, 0.0, 0.0)
+    # The run's data options belong to its kind of source (samples= to synthetic:peaks, delimiter= to a CSV):
+    # new data of another kind (an .npz to predict on) gets none of them.
+    options = dict(cfg.data_options) if source is None or _kind(source) == _kind(cfg.data) else {}
     return load_data(source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
-                     split=split, seed=cfg.seed, **dict(cfg.data_options))
+                     split=split, seed=cfg.seed, **options)
+
+
+def _kind(source) -> str:
+    text = str(source).lower()
+    return text.split(":", 1)[0] if ":" in text and not text.endswith((".npz", ".csv")) else text.rsplit(".", 1)[-1]
 
 
 def check_compatible(model: SpatioTemporalNet, ds: TimeSeriesSet, source: str) -> None:

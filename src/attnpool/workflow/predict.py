@@ -44,6 +44,8 @@ def evaluate_split(model: SpatioTemporalNet, ds: TimeSeriesSet, split: str | Non
     if len(index) == 0:  # a source whose own split leaves this part empty: nothing to measure, not NaN
         return {"n": 0}
     part = ds.subset(index)
+    if len(part) == 0:  # a part the split left empty (an estimator's test part): nothing to score
+        return {"n": 0}
     pred, weights = predict_arrays(model, part, batch_size)
     if ds.task == "classify":
         metrics = classification_metrics(part.y, pred.argmax(-1), model.out_features)
@@ -75,8 +77,11 @@ def evaluate_run(run_dir: str | os.PathLike, data: str | None = None) -> dict:
     return {"all": evaluate_split(model, ds, None)}
 
 
-def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLike) -> Path:
+def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLike, *, engine: str = "torch") -> Path:
     """Write predictions for every sample of ``data`` to ``out_csv``, with each node's step of maximum attention.
+
+    ``engine``: ``"torch"`` (default) or ``"onnx"`` (the exported file in onnxruntime, see
+    :func:`attnpool.load_run`); the CSV is the same within rounding.
 
     Classify: one row per sample (``sample, predicted, p_<class>..., max_attention_step_<node>...``).
     Regress per sample: ``sample, pred_1..pred_D, max_attention_step_<node>...``. Forecast and per-node regress:
@@ -88,8 +93,15 @@ def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLik
     model, cfg, meta = load_run(run_dir)
     ds = load_dataset(cfg, data)
     check_compatible(model, ds, data)
-    pred, weights = predict_arrays(model, ds)
-    header, rows = prediction_table(model, meta, pred, weights)
+    if engine == "torch":
+        pred, weights = predict_arrays(model, ds)
+        header, rows = prediction_table(model, meta, pred, weights)
+    else:  # through the exported file (onnxruntime); classify comes back as probabilities
+        from ..predictor import load_run as load_predictor
+
+        result = load_predictor(run_dir, engine=engine).predict(ds.x, ds.mask)
+        pred = result.proba if model.task == "classify" else result.y
+        header, rows = prediction_table(model, meta, pred, result.weights, probabilities=True)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_csv) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -98,15 +110,16 @@ def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLik
     return out_csv
 
 
-def prediction_table(model: SpatioTemporalNet, meta: dict, pred: np.ndarray, weights: np.ndarray
-                     ) -> tuple[list[str], list[list]]:
-    """The header and rows of :func:`predict_run`'s CSV for predictions ``pred`` and weights ``[S, N, T]``."""
+def prediction_table(model: SpatioTemporalNet, meta: dict, pred: np.ndarray, weights: np.ndarray, *,
+                     probabilities: bool = False) -> tuple[list[str], list[list]]:
+    """The header and rows of :func:`predict_run`'s CSV for predictions ``pred`` (classify: logits, or
+    probabilities when ``probabilities``) and weights ``[S, N, T]``."""
     top = weights.argmax(-1)  # [S, N]
     nodes = meta["node_names"]
     rows: list[list] = []
     if model.task == "classify":
         classes = meta["class_names"] or [str(c) for c in range(model.out_features)]
-        prob = torch.softmax(torch.from_numpy(pred), -1).numpy()
+        prob = pred if probabilities else torch.softmax(torch.from_numpy(pred), -1).numpy()
         header = ["sample", "predicted"] + [f"p_{c}" for c in classes] + [f"max_attention_step_{n}" for n in nodes]
         for s in range(len(pred)):
             rows.append([s, classes[int(prob[s].argmax())], *np.round(prob[s], 6), *top[s].tolist()])

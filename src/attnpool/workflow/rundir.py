@@ -28,13 +28,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import MissingFileError, RunError
+from ..errors import ConfigError, MissingFileError, RunError
 from ..models import SpatioTemporalNet, build_model
 from ..train import TrainConfig
 
 MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
+DATA_FILE = "data.npz"  # a run trained on arrays in memory keeps them here
 INCOMPLETE_FILE = "INCOMPLETE"
 LOCK_FILE = ".lock"
 
@@ -52,6 +53,10 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         tmp.replace(path)
+    except OSError as err:
+        if err.filename is None:  # a write to an open handle (disk full) names no file: say which one
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -104,10 +109,15 @@ def prepare_run_dir(out_dir: Path, overwrite: bool, resume: bool = False) -> Non
         "This run has not finished (it is running, was interrupted, or failed): evaluate, predict and explain\n"
         f"refuse it. Continue it with: attnpool train --out {out_dir} --resume\n")
     if resume:
+        # Lightning's CSV logger starts metrics.csv afresh on resume: keep the epochs before it beside it.
+        log = out_dir / "logs" / "metrics.csv"
+        if log.is_file():
+            n = 1 + len(list(log.parent.glob("metrics.before-resume-*.csv")))
+            log.replace(log.with_name(f"metrics.before-resume-{n}.csv"))
         return
     for name in ("checkpoints", "logs"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    for name in (MODEL_FILE, METRICS_FILE):
+    for name in (MODEL_FILE, METRICS_FILE, DATA_FILE):
         (out_dir / name).unlink(missing_ok=True)
 
 
@@ -191,7 +201,10 @@ def load_run(run_dir: str | os.PathLike) -> tuple[SpatioTemporalNet, TrainConfig
         # RuntimeError, EOFError, UnpicklingError or zipfile errors (no common base); a wrong layout KeyError.
         raise RunError(f"{path} is truncated or not an attnpool model ({_first_line(err)}); train the run again") from None
     model.eval()
-    cfg = TrainConfig.load(run_dir / CONFIG_FILE)
+    try:
+        cfg = TrainConfig.load(run_dir / CONFIG_FILE).validate()
+    except ConfigError as err:  # evaluating with a config the run was not trained with would be silently wrong
+        raise RunError(f"{run_dir / CONFIG_FILE} is not a valid run config ({err}); train the run again") from None
     return model, cfg, meta
 
 
@@ -220,5 +233,5 @@ def _json_default(value):
     return str(value)
 
 
-__all__ = ["CONFIG_FILE", "INCOMPLETE_FILE", "LOCK_FILE", "METRICS_FILE", "MODEL_FILE", "RunLock", "atomic_write",
+__all__ = ["CONFIG_FILE", "DATA_FILE", "INCOMPLETE_FILE", "LOCK_FILE", "METRICS_FILE", "MODEL_FILE", "RunLock", "atomic_write",
            "check_run_dir", "load_run", "mark_complete", "prepare_run_dir", "run_state", "save_model", "write_json"]

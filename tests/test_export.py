@@ -1,0 +1,65 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from attnpool.export import CHECK_SHAPE, EXAMPLE_SHAPE, export_run, run_file
+from attnpool.predictor import load_run
+
+onnxruntime = pytest.importorskip("onnxruntime")
+
+
+def _inputs(S, N, T, F, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((S, N, T, F)).astype(np.float32)
+    mask = rng.random((S, N, T)) > 0.25
+    mask[0, 0] = False  # a node with no valid step: zero weights, never NaN
+    return np.where(mask[..., None], x, np.nan).astype(np.float32), mask
+
+
+def test_onnx_runs_in_onnxruntime_at_other_sizes_and_matches_the_predictor(classify_run, tmp_path):
+    # The legacy exporter here (under a second); the default torch.export-based one is run by
+    # tests/test_readme_notebook.py through `attnpool export`, on the same interface.
+    result = export_run(classify_run, "onnx", tmp_path / "m.onnx", dynamo=False)
+    assert result.path.is_file() and result.max_difference <= 1e-5
+    assert (result.check_shape[0], result.check_shape[2]) == CHECK_SHAPE != EXAMPLE_SHAPE
+    session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type) for i in session.get_inputs()] == [("x", "tensor(float)"), ("mask", "tensor(bool)")]
+    assert [o.name for o in session.get_outputs()] == ["output", "weights"]
+    p = load_run(classify_run)
+    for S, T in ((1, 5), (9, 61)):  # sizes neither exported nor checked
+        x, mask = _inputs(S, 7, T, 1, seed=T)
+        proba, weights = session.run(None, {"x": x, "mask": mask})
+        want = p.predict(x, mask)
+        np.testing.assert_allclose(proba, want.proba, atol=1e-5)
+        np.testing.assert_allclose(weights, want.weights, atol=1e-5)
+        assert np.allclose(proba.sum(1), 1.0, atol=1e-5) and (weights[0, 0] == 0).all()
+
+
+@pytest.mark.parametrize("fmt, dynamo", [("torchscript", True), ("onnx", False)])  # dynamo: ONNX only
+def test_torchscript_and_legacy_onnx_give_values_in_data_units(regress_run, tmp_path, fmt, dynamo):
+    result = export_run(regress_run, fmt, tmp_path / f"m.{fmt}", dynamo=dynamo)
+    assert result.max_difference <= 1e-5
+    p = load_run(regress_run)
+    x, mask = _inputs(4, 3, 19, 2, seed=1)
+    x = 5.0 + 2.0 * x
+    values, weights = run_file(result.path, fmt, x, mask)
+    want = p.predict(x, mask)
+    assert values.shape == (4, 3, 2)
+    np.testing.assert_allclose(values, want.y, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(weights, want.weights, atol=1e-5)
+    if fmt == "torchscript":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript: deprecated upstream, still supported
+            module = torch.jit.load(str(result.path))
+        with torch.no_grad():
+            out, _ = module(torch.from_numpy(x), torch.from_numpy(mask))
+        np.testing.assert_allclose(out.numpy(), values)
+
+
+def test_bad_arguments(classify_run, tmp_path):
+    with pytest.raises(ValueError, match="fmt must be one of onnx, torchscript, got 'tflite'"):
+        export_run(classify_run, "tflite")
+    with pytest.raises(ValueError, match="is a directory"):
+        export_run(classify_run, "torchscript", tmp_path)
