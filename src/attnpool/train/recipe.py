@@ -65,8 +65,11 @@ def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: 
     log is appended to)."""
     has_val = len(datamodule.data.splits.get("val", ())) > 0
     with _quiet_lightning():
-        checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", save_last=True, save_top_k=0,
-                                     save_on_train_epoch_end=True)
+        # One file, checkpoints/last.ckpt, rewritten every epoch: the latest state (monitor None keeps the newest).
+        # Not save_last=True with save_top_k=0: Lightning 2.6 then writes last.ckpt only at the end of training,
+        # and a run killed mid-way would have nothing to resume from.
+        checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
+                                     save_on_train_epoch_end=True, enable_version_counter=False)
         trainer = L.Trainer(
             max_epochs=schedule.epochs, accelerator=cfg.accelerator, devices=_devices(cfg.devices),
             strategy=cfg.strategy, callbacks=[checkpoint], limit_val_batches=1.0 if has_val else 0,
@@ -80,7 +83,7 @@ def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: 
         return Trained(None, None, seconds, int(trainer.current_epoch), False)
     # The weights at the end of the schedule (their EMA): no checkpoint is chosen on a validation score.
     weights = {k: v.detach().cpu().clone() for k, v in module.averaged.state_dict().items()}
-    return Trained(weights, checkpoint.last_model_path or None, seconds, int(trainer.current_epoch), True)
+    return Trained(weights, checkpoint.best_model_path or None, seconds, int(trainer.current_epoch), True)
 
 
 @contextmanager
