@@ -18,8 +18,9 @@ def test_train_writes_a_complete_run_directory(tiny_run):
         assert set(metrics[split]) >= {"accuracy", "macro_f1"}
         assert 0.0 <= metrics[split]["accuracy"] <= 1.0
     config = json.loads((run / "config.json").read_text())
-    assert config["pool"] == "attention" and config["encoder"] == "linear" and config["task"] == "classify"
-    assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+    assert config["pool"] == "attention-mean" and config["encoder"] == "linear" and config["task"] == "classify"
+    # no checkpoint is chosen on validation: the last one holds the saved (EMA) weights and what --resume needs
+    assert (run / "checkpoints" / "last.ckpt").is_file() and not (run / "checkpoints" / "best.ckpt").exists()
     assert (run / "model.pt").is_file()
     assert list((run / "logs").rglob("metrics.csv"))
 
@@ -29,7 +30,7 @@ def test_relative_run_directory(tmp_path):
                     "samples=140", "--epochs", "1", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((tmp_path / "runs" / "rel" / "metrics.json").read_text())
-    assert metrics["best_checkpoint"] == os.path.join("checkpoints", "best.ckpt")
+    assert metrics["best_checkpoint"] == os.path.join("checkpoints", "last.ckpt")
 
 
 def test_evaluate_reproduces_the_saved_metrics(tiny_run):
@@ -137,7 +138,7 @@ def test_help_defaults_come_from_train_config():
 
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     defaults = TrainConfig()
-    assert f"(default: {defaults.epochs})" in text and f"(default: {defaults.batch_size})" in text
+    assert "(default: 300;" in text and f"(default: {defaults.batch_size})" in text
     assert f"(default: {defaults.pool})" in text and f"(default: {defaults.lr})" in text
 
 

@@ -1,4 +1,4 @@
-"""The README's notebook of an aeon user, run as written (fewer epochs): GunPoint -> AttentionClassifier -> save
+"""The README's notebook of an aeon user, run as written (fewer steps): GunPoint -> AttentionClassifier -> save
 -> ``attnpool export`` -> onnxruntime equal to ``load_run(...).predict`` on another batch size and length."""
 
 import re
@@ -28,8 +28,8 @@ def test_readme_notebook_runs_as_written(tmp_path, monkeypatch, capsys):
     namespace: dict = {}
     for kind, code in blocks:
         if kind == "python":
-            assert "epochs=100" in code or "AttentionClassifier(" not in code
-            exec(compile(code.replace("epochs=100", "epochs=3"), "README.md", "exec"), namespace)  # noqa: S102
+            assert "steps=300" in code or "AttentionClassifier(" not in code
+            exec(compile(code.replace("steps=300", "steps=6"), "README.md", "exec"), namespace)  # noqa: S102
         else:
             for line in code.strip().splitlines():
                 command = line.split("#")[0].split()

@@ -51,36 +51,42 @@ class _AttentionEstimator:
     """The shared part of both estimators: arrays in, a run trained by ``fit``, predictions out.
 
     Parameters mirror :class:`~attnpool.train.TrainConfig` (and the ``attnpool train`` flags):
-        pool: temporal pooling: ``attention | mean | max | last | gated | multihead`` (default: attention).
-        encoder: ``linear | tcn | gru`` (default: tcn). mixer: ``none | graph | attention`` (default: none).
+        pool: temporal pooling: ``attention-mean | attention | mean | max | last | gated | multihead``
+            (default: attention-mean). encoder: ``resconv | linear | tcn | gru`` (default: resconv).
+        mixer: ``none | graph | attention`` (default: none).
         channels: C, the encoder's width (default: 32). dropout: (default: 0.1).
         pool_kwargs: extra arguments of the pooling, e.g. ``{"heads": 4}`` (default: None).
-        epochs: maximum epochs (default: 100). batch_size: (default: 16). lr: (default: 3e-3).
-        weight_decay: AdamW weight decay (default: 1e-4). patience: early-stopping patience in epochs (default: 30).
+        steps: optimizer steps of the fixed schedule (default: None, 300). epochs: exactly this many epochs
+            instead of ``steps`` (default: None). batch_size: (default: 16). lr: (default: 3e-3).
+        weight_decay: AdamW weight decay (default: 0.05). ensemble: K models from seeds seed..seed+K-1, their
+            probabilities averaged (default: 1). patience: ignored (no early stopping; default: None).
         seed: seed of the split, the weights and the batch order (default: 0).
         nodes: how channels group into nodes: None (each channel a node with one feature), an int k (k nodes of
             consecutive channels) or ``"0,1,2|3,4,5"`` (default: None).
-        validation: share of the training cases held out for early stopping and choosing the best epoch
-            (stratified for classification) (default: 0.15).
+        validation: share of the training cases held out and only reported (stratified for classification);
+            it chooses neither the checkpoint nor when to stop (default: 0.0, every case trains).
         threads: torch threads (default: 1). accelerator: Lightning accelerator (default: auto, a GPU when there is one).
         devices: Lightning devices (default: "1"). progress: show Lightning's progress bar (default: False).
     """
 
     _task = "classify"
 
-    def __init__(self, pool="attention", encoder="tcn", mixer="none", channels=32, dropout=0.1, pool_kwargs=None,
-                 epochs=100, batch_size=16, lr=3e-3, weight_decay=1e-4, patience=30, seed=0, nodes=None,
-                 validation=0.15, threads=1, accelerator="auto", devices="1", progress=False):
+    def __init__(self, pool="attention-mean", encoder="resconv", mixer="none", channels=32, dropout=0.1,
+                 pool_kwargs=None, steps=None, epochs=None, batch_size=16, lr=3e-3, weight_decay=0.05, ensemble=1,
+                 patience=None, seed=0, nodes=None, validation=0.0, threads=1, accelerator="auto", devices="1",
+                 progress=False):
         self.pool = pool
         self.encoder = encoder
         self.mixer = mixer
         self.channels = channels
         self.dropout = dropout
         self.pool_kwargs = pool_kwargs
+        self.steps = steps
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.ensemble = ensemble
         self.patience = patience
         self.seed = seed
         self.nodes = nodes
@@ -94,8 +100,8 @@ class _AttentionEstimator:
     # ---- aeon's hooks --------------------------------------------------------------------------------------
     def _fit(self, X, y):
         x, mask = self._arrays(X)
-        if not 0.0 < float(self.validation) < 1.0:
-            raise ValueError(f"validation must be a fraction in (0, 1), got {self.validation!r}")
+        if not 0.0 <= float(self.validation) < 1.0:
+            raise ValueError(f"validation must be a fraction in [0, 1), got {self.validation!r}")
         labels = self._targets(y)
         data = _dataset(x, mask, labels, self._task, self._node_names(len(X[0])), self._class_names(),
                         self.validation, self.seed)
@@ -175,9 +181,11 @@ class _AttentionEstimator:
         from .workflow import TrainConfig
         return TrainConfig(
             task=self._task, pool=self.pool, encoder=self.encoder, mixer=self.mixer, channels=int(self.channels),
-            dropout=float(self.dropout), pool_kwargs=dict(self.pool_kwargs or {}), epochs=int(self.epochs),
+            dropout=float(self.dropout), pool_kwargs=dict(self.pool_kwargs or {}),
+            steps=None if self.steps is None else int(self.steps), epochs=None if self.epochs is None else int(self.epochs),
             batch_size=int(self.batch_size), lr=float(self.lr), weight_decay=float(self.weight_decay),
-            patience=int(self.patience), seed=int(self.seed),
+            ensemble=int(self.ensemble), patience=None if self.patience is None else int(self.patience),
+            seed=int(self.seed),
             split=(1.0 - float(self.validation), float(self.validation), 0.0), threads=int(self.threads),
             accelerator=self.accelerator, devices=str(self.devices), progress=bool(self.progress),
         )

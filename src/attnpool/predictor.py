@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigError, DataError, MissingFileError
-from .models import SpatioTemporalNet
+from .models import SpatioTemporalNet, build_model
 
 MODEL_FILE = "model.pt"
 
@@ -218,7 +218,7 @@ def _onnx_session_for(run_dir: Path):
 def _load_saved(file) -> tuple[SpatioTemporalNet, dict]:
     """The model and metadata of a ``model.pt`` (a path or a binary file object)."""
     saved = torch.load(file, map_location="cpu", weights_only=True)
-    model = SpatioTemporalNet(**saved["model_kwargs"])
+    model = build_model(saved["model_kwargs"])
     model.load_state_dict(saved["state_dict"])
     return model.eval(), saved.get("meta") or {}
 

@@ -69,12 +69,17 @@ def test_masked_steps_are_zero(tmp_path):
     np.testing.assert_allclose(ds.x[:, :, :-1], x[:, :, :-1].astype(np.float32))
 
 
-def test_given_split_without_val_gets_val_from_train(tmp_path):
+def test_given_split_without_val_trains_whole_unless_fractions_ask_for_val(tmp_path):
     split = np.array(["train"] * 30 + ["test"] * 10)
-    ds = load_data(str(write_npz(tmp_path / "d.npz", split=split)))
+    path = str(write_npz(tmp_path / "d.npz", split=split))
+    ds = load_data(path)  # split=None: the shipped train part stays whole
     np.testing.assert_array_equal(ds.splits["test"], np.arange(30, 40))
-    assert len(ds.splits["val"]) > 0
-    assert set(ds.splits["val"]) | set(ds.splits["train"]) == set(range(30))
+    np.testing.assert_array_equal(ds.splits["train"], np.arange(30))
+    assert len(ds.splits["val"]) == 0
+    carved = load_data(path, split=(0.7, 0.15, 0.15))
+    np.testing.assert_array_equal(carved.splits["test"], np.arange(30, 40))
+    assert len(carved.splits["val"]) > 0
+    assert set(carved.splits["val"]) | set(carved.splits["train"]) == set(range(30))
 
 
 def test_string_labels_and_adjacency(tmp_path):

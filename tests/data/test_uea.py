@@ -17,10 +17,14 @@ def test_basic_motions_keeps_aeon_train_test(motions):
 
     X_test, y_test = load_classification("BasicMotions", split="test")
     assert motions.x.shape == (80, 6, 100, 1) and motions.n_classes == 4
-    # aeon's test part is our test part, untouched; val is carved out of aeon's train part, stratified.
+    # aeon's test part is our test part, untouched; by default its whole train part trains (no val carved).
     np.testing.assert_array_equal(motions.splits["test"], np.arange(40, 80))
-    assert len(motions.splits["train"]) + len(motions.splits["val"]) == 40
-    assert set(motions.y[motions.splits["val"]].tolist()) == {0, 1, 2, 3}
+    np.testing.assert_array_equal(motions.splits["train"], np.arange(40))
+    assert len(motions.splits["val"]) == 0
+    # with fractions given, val is carved out of aeon's train part, stratified
+    carved = load_data("uea:BasicMotions", split=(0.7, 0.15, 0.15))
+    assert len(carved.splits["train"]) + len(carved.splits["val"]) == 40
+    assert set(carved.y[carved.splits["val"]].tolist()) == {0, 1, 2, 3}
     np.testing.assert_allclose(motions.x[40:, :, :, 0], X_test, rtol=1e-5, atol=1e-5)
     assert [motions.class_names[i] for i in motions.y[40:]] == list(y_test)
     assert motions.node_names[0] == "accelerometer_x"

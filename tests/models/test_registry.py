@@ -7,7 +7,7 @@ from attnpool.models import ENCODERS, MIXERS, AttentionMixer, GRUEncoder, make_e
 
 
 def test_registries_map_names_to_classes():
-    assert list(ENCODERS) == ["linear", "tcn", "gru"] and list(MIXERS) == ["none", "graph", "attention"]
+    assert list(ENCODERS) == ["resconv", "linear", "tcn", "gru"] and list(MIXERS) == ["none", "graph", "attention"]
     assert type(make_encoder("GRU", 2, 8)) is ENCODERS["gru"]
     assert type(make_mixer("Attention", 8, 3)) is MIXERS["attention"]
 
@@ -23,7 +23,7 @@ def test_gru_layers_are_honoured_not_capped():
 def test_options_an_encoder_cannot_honour_are_refused():
     with pytest.raises(ValueError, match="encoder 'linear' has no option layers, got layers=2"):
         make_encoder("linear", 2, 8, layers=2)
-    with pytest.raises(ValueError, match="unknown encoder 'lstm'; known encoders: linear, tcn, gru"):
+    with pytest.raises(ValueError, match="unknown encoder 'lstm'; known encoders: resconv, linear, tcn, gru"):
         make_encoder("lstm", 2, 8)
     with pytest.raises(ValueError, match="unknown mixer 'gnn'; known mixers: none, graph, attention"):
         make_mixer("gnn", 8, 3)

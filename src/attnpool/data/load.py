@@ -20,6 +20,9 @@ from .dataset import TimeSeriesSet
 from .splits import check_fractions, check_nonempty, complete_splits
 from .validate import validate
 
+#: The (train, val, test) fractions of a source without a split of its own, when ``split`` is None.
+DEFAULT_SPLIT = (0.7, 0.15, 0.15)
+
 
 def load_data(
     source,
@@ -28,7 +31,7 @@ def load_data(
     window: int = 30,
     horizon: int = 1,
     nodes=None,
-    split=(0.7, 0.15, 0.15),
+    split=None,
     seed: int = 0,
     **options,
 ) -> TimeSeriesSet:
@@ -45,8 +48,10 @@ def load_data(
         nodes: UEA: how channels group into nodes: None (each channel a node with 1 feature), an int k (k
             nodes of consecutive channels) or a string like ``"0,1,2|3,4,5"``; synthetic:peaks: the number of
             nodes (default: 7). Refused for NPZ and CSV.
-        split: fractions (train, val, test) (default: (0.7, 0.15, 0.15)). A split the source ships is kept
-            (UEA train/test, an NPZ ``split`` array); val is then carved out of its train part.
+        split: fractions (train, val, test), or None (default): (0.7, 0.15, 0.15) for a source without a
+            split of its own. A split the source ships is kept (UEA train/test, an NPZ ``split`` array); with
+            ``split`` None its whole train part stays for training (no validation part: a few samples cannot
+            choose anything, and training does not stop early), with fractions given val is carved out of it.
         seed: seed of random splits and of synthetic data (default: 0).
         **options: source-specific options: synthetic:peaks takes ``samples``, ``steps``, ``noise``, ...;
             CSV takes ``time_column`` and ``delimiter``; UEA takes ``extract_path`` (aeon's download folder).
@@ -66,7 +71,7 @@ def load_data(
     name = os.fspath(source) if isinstance(source, os.PathLike) else source
     if not isinstance(name, str) or not name:
         raise DataError(f"source must be a path or a 'uea:<Name>' / 'synthetic:peaks' string, got {source!r}")
-    fracs = check_fractions(split, name)
+    fracs = check_fractions(DEFAULT_SPLIT if split is None else split, name)
     common = dict(task=task, window=window, horizon=horizon, nodes=nodes, fracs=fracs, seed=seed)
 
     lower = name.lower()
@@ -91,10 +96,10 @@ def load_data(
             f"{name}: unknown source; expected a .npz or .csv file, 'uea:<Name>' or 'synthetic:peaks'"
         )
     raw.meta.setdefault("source", name)
-    return prepare(raw, fracs=fracs, seed=seed)
+    return prepare(raw, fracs=fracs, seed=seed, carve_val=split is not None)
 
 
-def prepare(ds: TimeSeriesSet, *, fracs=(0.7, 0.15, 0.15), seed: int = 0) -> TimeSeriesSet:
+def prepare(ds: TimeSeriesSet, *, fracs=(0.7, 0.15, 0.15), seed: int = 0, carve_val: bool = True) -> TimeSeriesSet:
     """Validate a raw set, complete its splits, zero masked steps and add the baseline.
 
     Args:
@@ -102,10 +107,11 @@ def prepare(ds: TimeSeriesSet, *, fracs=(0.7, 0.15, 0.15), seed: int = 0) -> Tim
             hold only train and test, or all three parts.
         fracs: (train, val, test) fractions for the parts the source does not give.
         seed: seed of random splits.
+        carve_val: when the source gives train but no val part, carve val out of train by ``fracs``.
     """
     src = ds.source
     ds = validate(ds)
-    splits, required = complete_splits(ds, fracs, seed)
+    splits, required = complete_splits(ds, fracs, seed, carve_val=carve_val)
     check_nonempty(splits, required, ds.n_samples, src)
 
     x, mask, y = ds.x, ds.mask, ds.y
@@ -125,4 +131,4 @@ def prepare(ds: TimeSeriesSet, *, fracs=(0.7, 0.15, 0.15), seed: int = 0) -> Tim
     )
 
 
-__all__ = ["load_data", "prepare"]
+__all__ = ["DEFAULT_SPLIT", "load_data", "prepare"]

@@ -36,7 +36,8 @@ class SplitDataset(Dataset):
 
 
 def make_loader(
-    ds: TimeSeriesSet, split: str, batch_size: int = 64, shuffle: bool = False, seed: int = 0
+    ds: TimeSeriesSet, split: str, batch_size: int = 64, shuffle: bool = False, seed: int = 0,
+    drop_last: bool = False,
 ) -> DataLoader:
     """A ``DataLoader`` over one split, yielding batches of dicts.
 
@@ -46,6 +47,7 @@ def make_loader(
         batch_size: samples per batch (default: 64).
         shuffle: reshuffle every epoch, in an order fixed by ``seed`` (default: False).
         seed: seed of the shuffling order (default: 0).
+        drop_last: drop the last batch when it is smaller than ``batch_size`` (default: False).
 
     Returns:
         Batches ``{"x": [B, N, T, F] float32, "mask": [B, N, T] bool (all True when ds.mask is None),
@@ -55,5 +57,6 @@ def make_loader(
         raise DataError(f"{ds.source}: batch_size must be a positive int, got {batch_size!r}")
     generator = torch.Generator().manual_seed(int(seed)) if shuffle else None
     return DataLoader(
-        SplitDataset(ds, split), batch_size=batch_size, shuffle=shuffle, generator=generator, num_workers=0
+        SplitDataset(ds, split), batch_size=batch_size, shuffle=shuffle, generator=generator, num_workers=0,
+        drop_last=drop_last,
     )

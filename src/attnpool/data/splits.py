@@ -85,8 +85,10 @@ def check_nonempty(splits: dict[str, np.ndarray], fracs, n: int, source: str) ->
             )
 
 
-def complete_splits(ds: TimeSeriesSet, fracs, seed: int):
-    """Splits for every part, and the fractions to hold them to (a part the source left out may stay empty)."""
+def complete_splits(ds: TimeSeriesSet, fracs, seed: int, *, carve_val: bool = True):
+    """Splits for every part, and the fractions to hold them to (a part the source left out may stay empty).
+
+    ``carve_val``: a source that gives train but no val part gets val carved out of train by ``fracs``."""
     src, S = ds.source, ds.n_samples
     labels = ds.y if ds.task == "classify" else None
     given = {k: np.asarray(v, dtype=np.int64).reshape(-1) for k, v in ds.splits.items()}
@@ -103,10 +105,14 @@ def complete_splits(ds: TimeSeriesSet, fracs, seed: int):
     if "train" not in given or len(given["train"]) == 0:
         raise DataError(f"{src}: the given split has no training samples")
     splits = {k: np.sort(given.get(k, np.zeros(0, np.int64))) for k in SPLITS}
-    if "val" not in given and fracs[1] > 0:
-        splits["train"], splits["val"] = carve_val(splits["train"], fracs, seed, labels)
-    required = (fracs[0], fracs[1] if "val" not in given else 0.0, 0.0)
+    carving = carve_val and "val" not in given and fracs[1] > 0
+    if carving:
+        splits["train"], splits["val"] = _carve_val(splits["train"], fracs, seed, labels)
+    required = (fracs[0], fracs[1] if carving else 0.0, 0.0)
     return splits, required
+
+
+_carve_val = carve_val  # complete_splits' flag of the same name shadows the function there
 
 
 def _stratified(labels: np.ndarray, totals: dict[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -1,6 +1,7 @@
 """Models around temporal pooling: encoders, node mixers, heads and SpatioTemporalNet."""
 
-from .encoders import ENCODERS, GRUEncoder, LinearEncoder, TCNEncoder, make_encoder
+from .encoders import ENCODERS, GRUEncoder, LinearEncoder, ResConvEncoder, TCNEncoder, make_encoder
+from .ensemble import SpatioTemporalEnsemble, build_model
 from .heads import TASKS, NodeHead, SampleHead
 from .mixers import MIXERS, AttentionMixer, GraphMixer, NoMixer, make_mixer
 from .network import SpatioTemporalNet
@@ -8,5 +9,6 @@ from .network import SpatioTemporalNet
 __all__ = [
     "ENCODERS", "MIXERS", "TASKS",
     "AttentionMixer", "GRUEncoder", "GraphMixer", "LinearEncoder", "NoMixer", "NodeHead", "SampleHead",
-    "SpatioTemporalNet", "TCNEncoder", "make_encoder", "make_mixer",
+    "ResConvEncoder", "SpatioTemporalEnsemble", "SpatioTemporalNet", "TCNEncoder", "build_model", "make_encoder",
+    "make_mixer",
 ]

@@ -1,8 +1,10 @@
 """Per-node temporal encoders with shared weights: ``x [B*N, T, F]`` -> ``h [B*N, T, C]``.
 
 Every encoder keeps one rule: values at padded (masked) steps never change the encoding of valid steps
-that come before them, and never reach the output at all (masked inputs are zeroed first). The encoders are
-causal (step t sees steps <= t only), so right-padding leaves every valid step's encoding exactly as it was.
+and never reach the output at all (masked inputs are zeroed first). ``linear``, ``tcn`` and ``gru`` are causal
+(step t sees steps <= t only), so right-padding leaves every valid step's encoding exactly as it was;
+``resconv`` (the default since issue 9, :mod:`.resconv`) is non-causal and zeroes masked steps before every
+convolution and keeps them out of its normalisation statistics, which makes the same guarantee exact.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import inspect
 from torch import Tensor, nn
 
 from .registry import build
+from .resconv import ResConvEncoder
 
 
 def make_encoder(name: str, in_features: int, channels: int, *, layers: int | None = None,
-                 kernel_size: int | None = None, dropout: float = 0.1, device=None, dtype=None) -> nn.Module:
-    """Build the encoder called ``name`` (a key of :data:`ENCODERS`: ``linear``, ``tcn``, ``gru``, ...).
+                 kernel_size: int | None = None, dropout: float = 0.1, steps: int | None = None, device=None,
+                 dtype=None) -> nn.Module:
+    """Build the encoder called ``name`` (a key of :data:`ENCODERS`: ``resconv``, ``linear``, ``tcn``, ``gru``).
 
     Args:
         name: the encoder's name; ``-``, ``_`` and case are ignored, as in :func:`attnpool.make_pool`.
@@ -25,9 +29,13 @@ def make_encoder(name: str, in_features: int, channels: int, *, layers: int | No
         layers: depth, for encoders that have layers (default: the encoder's own: TCN 3, GRU 2).
         kernel_size: convolution width, for convolutional encoders (default: the encoder's own: TCN 3).
         dropout: dropout, for encoders that use it (default: 0.1).
+        steps: the (longest) series length T the model is built for; encoders whose depth follows T
+            (``resconv``) take it, the others do not need it (default: None, the encoder's own depth).
         device, dtype: where and in which dtype the parameters are created, as torch's own layers take them.
     """
     options = {"dropout": dropout, "device": device, "dtype": dtype}
+    if steps is not None:  # facts about the data, not a choice: offered to the encoders that take it
+        options["steps"] = steps
     # None = "the encoder's own default": only values the caller chose are passed on, and honoured.
     options.update({k: v for k, v in (("layers", layers), ("kernel_size", kernel_size)) if v is not None})
     encoder = build(ENCODERS, "encoder", name, in_features, channels, **options)
@@ -128,9 +136,10 @@ def _zero(x: Tensor, mask: Tensor | None) -> Tensor:
 # Name -> encoder class. Every class takes ``(in_features, channels, *, ...)`` and maps ``x [B*N, T, F]``,
 # ``mask [B*N, T]`` to ``[B*N, T, C]``; a new encoder joins by adding its entry here.
 ENCODERS: dict[str, type[nn.Module]] = {
+    "resconv": ResConvEncoder,
     "linear": LinearEncoder,
     "tcn": TCNEncoder,
     "gru": GRUEncoder,
 }
 
-__all__ = ["ENCODERS", "make_encoder", "LinearEncoder", "TCNEncoder", "GRUEncoder", "CausalConvBlock"]
+__all__ = ["ENCODERS", "make_encoder", "ResConvEncoder", "LinearEncoder", "TCNEncoder", "GRUEncoder", "CausalConvBlock"]

@@ -28,7 +28,7 @@ class SpatioTemporalNet(nn.Module):
         n_features: F, features per node and step.
         task: ``classify`` | ``regress`` | ``forecast``.
         out_features: classes (classify), D (regress) or H, the horizon (forecast).
-        encoder: ``linear`` | ``tcn`` | ``gru`` (default: ``tcn``).
+        encoder: ``resconv`` | ``linear`` | ``tcn`` | ``gru`` (default: ``resconv``).
         pool: any name :func:`attnpool.make_pool` knows (default: ``attention``).
         mixer: ``none`` | ``graph`` | ``attention`` (default: ``none``).
         channels: C (default: 32, as in the spec).
@@ -37,6 +37,9 @@ class SpatioTemporalNet(nn.Module):
         target_feature: forecast only: which feature of each node is forecast (default: 0).
         dropout: dropout in encoder, mixer and head (default: 0.1).
         pool_kwargs: extra arguments for the pooling (e.g. ``{"heads": 4}``).
+        steps: the (longest) series length T the model is built for; ``resconv`` sets its depth from it (see
+            :func:`~attnpool.models.resconv.depth_for_length`), so ``model.pt`` keeps it and rebuilds the same
+            network. Any T works at prediction time (default: None, the encoder's own depth).
         device: where the parameters and buffers are created (default: torch's default device).
         dtype: their floating dtype (default: torch's default dtype, float32).
 
@@ -51,7 +54,7 @@ class SpatioTemporalNet(nn.Module):
         task: str,
         out_features: int,
         *,
-        encoder: str = "tcn",
+        encoder: str = "resconv",
         pool: str = "attention",
         mixer: str = "none",
         channels: int = 32,
@@ -60,6 +63,7 @@ class SpatioTemporalNet(nn.Module):
         target_feature: int = 0,
         dropout: float = 0.1,
         pool_kwargs: dict | None = None,
+        steps: int | None = None,
         device=None,
         dtype=None,
     ):
@@ -70,12 +74,15 @@ class SpatioTemporalNet(nn.Module):
                             ("channels", channels)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise ValueError(f"steps must be a positive int or None, got {steps!r}")
         if task == "forecast" and not 0 <= target_feature < n_features:
             raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
         self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
+        self.steps = steps
         factory = {"device": device, "dtype": dtype}
-        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, **factory)
+        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, **factory)
         self.pool = _make_pool_on(pool, channels, dict(pool_kwargs or {}), factory)
         self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout, **factory)
         if task == "classify" or (task == "regress" and not per_node):

@@ -6,10 +6,12 @@ from .gated import GatedAttentionPool
 from .last import LastPool
 from .max import MaxPool
 from .mean import MeanPool
+from .mixed import AttentionMeanPool
 from .multihead import MultiHeadAttentionPool
 from .registry import POOLS, make_pool
 
 __all__ = [
+    "AttentionMeanPool",
     "AttentionPool",
     "GatedAttentionPool",
     "LastPool",

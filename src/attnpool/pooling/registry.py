@@ -8,6 +8,7 @@ from .gated import GatedAttentionPool
 from .last import LastPool
 from .max import MaxPool
 from .mean import MeanPool
+from .mixed import AttentionMeanPool
 from .multihead import MultiHeadAttentionPool
 
 POOLS: dict[str, type[TemporalPool]] = {
@@ -17,6 +18,7 @@ POOLS: dict[str, type[TemporalPool]] = {
     "last": LastPool,
     "gated": GatedAttentionPool,
     "multihead": MultiHeadAttentionPool,
+    "attentionmean": AttentionMeanPool,  # written "attention-mean": attention mixed with the mean by a gate
 }
 
 

@@ -23,21 +23,30 @@ class TrainConfig:
     window: int = 30  # CSV: steps per window
     horizon: int = 1  # CSV: steps to forecast
     nodes: str | None = None  # UEA: channel grouping ("2" or "0,1,2|3,4,5")
-    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    # None: (0.7, 0.15, 0.15) for sources without a split; a source that ships train/test (UEA) trains on its
+    # whole train part (no validation part carved out of it: see docs/training.md)
+    split: tuple[float, float, float] | None = None
     data_options: dict = field(default_factory=dict)  # passed to load_data (e.g. {"samples": 600})
     # model
-    pool: str = "attention"
-    encoder: str = "tcn"
+    pool: str = "attention-mean"  # attention mixed with the mean by a learned gate (pooling/mixed.py: why)
+    encoder: str = "resconv"
     mixer: str = "none"
     channels: int = 32
     dropout: float = 0.1
     pool_kwargs: dict = field(default_factory=dict)
-    # optimisation
-    epochs: int = 100
-    batch_size: int = 16  # small sets (BasicMotions: 33 training samples) need enough steps per epoch
-    lr: float = 3e-3
-    weight_decay: float = 1e-4
-    patience: int = 30
+    # optimisation (the recipe and its reasons: docs/training.md; the schedule rule: attnpool.train.schedule)
+    steps: int | None = None  # optimizer steps; None: 300 (DEFAULT_STEPS); epochs = ceil(steps / batches per epoch)
+    epochs: int | None = None  # the option before issue 9: exactly this many epochs instead of `steps`
+    batch_size: int = 16
+    lr: float = 3e-3  # AdamW's peak learning rate
+    weight_decay: float = 0.05
+    warmup: float = 0.05  # fraction of the steps with a linear warm-up, then a cosine to 0
+    label_smoothing: float = 0.1  # classify
+    grad_clip: float = 1.0  # maximum gradient norm (per ensemble member); 0 = off
+    ema: float = 0.99  # decay of the weights' moving average, which is the saved model; 0 = the last weights
+    augment: str = "auto"  # auto (classify: scale,jitter; regress/forecast: none) | none | scale | jitter | scale,jitter
+    ensemble: int = 1  # K models from seeds seed .. seed + K - 1, probabilities (values) averaged
+    patience: int | None = None  # ignored since issue 9 (no early stopping); kept so older configs load
     seed: int = 0
     # engine
     threads: int = 1  # small batches gain little from more, and 2 threads fight any other busy process
@@ -69,17 +78,25 @@ class TrainConfig:
                               f"TimeSeriesSet (attnpool.data.from_arrays(x, y)), got {got}", key="data")
         if self.task is not None:
             _check_name("task", self.task, TASKS)
-        for key in ("window", "horizon", "channels", "epochs", "batch_size", "threads"):
+        for key in ("window", "horizon", "channels", "batch_size", "threads", "ensemble"):
             _check_int(key, getattr(self, key), low=1)
-        _check_int("patience", self.patience, low=0)
+        for key in ("steps", "epochs"):
+            if getattr(self, key) is not None:
+                _check_int(key, getattr(self, key), low=1, what="an int or None")
+        if self.steps is not None and self.epochs is not None:
+            raise ConfigError(f"give steps or epochs, not both: got steps={self.steps}, epochs={self.epochs} "
+                              f"(steps fixes the optimizer steps, epochs the passes over the data)", key="steps")
+        if self.patience is not None:
+            _check_int("patience", self.patience, low=0, what="an int or None")
         _check_int("seed", self.seed, low=0)
         if self.nodes is not None and not isinstance(self.nodes, str):
             _check_int("nodes", self.nodes, low=1, what="an int, a string like '0,1,2|3,4,5', or None")
         split = self.split
-        if not isinstance(split, (tuple, list)) or len(split) != 3:
-            raise ConfigError(f"split must be 3 fractions (train, val, test), got {split!r}", key="split")
-        for part, value in zip(("train", "val", "test"), split):
-            _check_number(f"split ({part})", value, low=0.0, key="split")
+        if split is not None:
+            if not isinstance(split, (tuple, list)) or len(split) != 3:
+                raise ConfigError(f"split must be 3 fractions (train, val, test) or None, got {split!r}", key="split")
+            for part, value in zip(("train", "val", "test"), split):
+                _check_number(f"split ({part})", value, low=0.0, key="split")
         for key in ("data_options", "pool_kwargs"):
             value = getattr(self, key)
             if not isinstance(value, dict):
@@ -87,6 +104,18 @@ class TrainConfig:
         _check_number("dropout", self.dropout, low=0.0, below=1.0)
         _check_number("lr", self.lr, low=0.0, inclusive=False)
         _check_number("weight_decay", self.weight_decay, low=0.0)
+        _check_number("warmup", self.warmup, low=0.0, below=1.0)
+        _check_number("label_smoothing", self.label_smoothing, low=0.0, below=1.0)
+        _check_number("grad_clip", self.grad_clip, low=0.0)
+        _check_number("ema", self.ema, low=0.0, below=1.0)
+        from .schedule import resolve_augment
+
+        if not isinstance(self.augment, str):
+            raise ConfigError(f"augment must be a string, got {self.augment!r} ({_kind(self.augment)})", key="augment")
+        try:
+            resolve_augment(self.augment, "classify")
+        except ValueError as err:
+            raise ConfigError(str(err), key="augment") from None
         for key in ("accelerator", "strategy"):
             _check_text(key, getattr(self, key))
         if isinstance(self.devices, bool) or not isinstance(self.devices, (str, int)):
@@ -130,7 +159,7 @@ class TrainConfig:
         # A set in memory is named by its source (fit writes it into the run and names that file instead).
         plain = self if isinstance(self.data, str) else dataclasses.replace(self, data=str(getattr(self.data, "source", "arrays")))
         data = dataclasses.asdict(plain)
-        data["split"] = list(self.split)
+        data["split"] = None if self.split is None else list(self.split)
         return data
 
     def save(self, path: Path) -> None:

@@ -1,38 +1,94 @@
-"""The LightningModule that trains a :class:`~attnpool.models.SpatioTemporalNet` (its DataModule is
-:class:`attnpool.data.SeriesDataModule`)."""
+"""The LightningModule that trains a :class:`~attnpool.models.SpatioTemporalNet` or an ensemble of them (its
+DataModule is :class:`attnpool.data.SeriesDataModule`).
+
+The recipe (issue 9; the reasons are in docs/training.md): AdamW, a linear warm-up then a cosine to 0 over
+a fixed number of steps, label smoothing (classify), the gradient norm clipped per member, amplitude-scale
+and jitter augmentation (classify), and an exponential moving average (EMA) of the weights, which is the
+model that is validated and saved.
+"""
 
 from __future__ import annotations
+
+import copy
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 
 from ..errors import TrainingDiverged
-from ..models import SpatioTemporalNet
+from ..models import SpatioTemporalEnsemble, build_model
+from .schedule import ema_decay, lr_factor, resolve_augment
+
+# Augmentation sizes, in standardised units (the model's per-node, per-feature statistics): every sample-node
+# series is multiplied around its mean by 1 + 0.1 * N(0, 1), and every value gets N(0, 0.03^2) added.
+SCALE_STD = 0.1
+JITTER_STD = 0.03
 
 
 class PoolingModule(L.LightningModule):
-    """Loss, optimiser and logged metrics around a SpatioTemporalNet.
+    """Loss, optimiser, schedule, augmentation and weight averaging around a model built by
+    :func:`attnpool.models.build_model`.
 
-    Losses: cross-entropy (classify); mean squared error in standardised units (regress, forecast), so every
-    node and output counts alike whatever its scale.
+    Losses: cross-entropy with label smoothing (classify); mean squared error in standardised units (regress,
+    forecast), so every node and output counts alike whatever its scale. An ensemble's members are trained
+    side by side on the same batches, each on its own loss (with its own augmentation noise and dropout), so
+    a K-member run is K independent models that share only the order of the data.
+
+    Args:
+        model_kwargs: the model's arguments (``members`` >= 2: an ensemble).
+        lr: AdamW's peak learning rate (default: 3e-3).
+        weight_decay: AdamW's decoupled weight decay (default: 0.05).
+        warmup: fraction of the steps with a linear warm-up (default: 0.05); then a cosine to 0.
+        label_smoothing: classify only (default: 0.1).
+        grad_clip: maximum gradient norm per member; 0 = no clipping (default: 1.0).
+        ema: decay of the weights' moving average; 0 = no averaging, the last weights are the model
+            (default: 0.99).
+        augment: ``"auto"`` | ``"none"`` | ``"scale"``, ``"jitter"`` or both, comma-separated (default: auto).
+        seed: ensembles: member ``k`` starts from seed ``seed + k`` (default: 0).
+        total_steps: the optimizer steps of the run when no Trainer knows them (default: None, the Trainer's
+            ``estimated_stepping_batches``).
     """
 
-    def __init__(self, model_kwargs: dict, lr: float = 3e-3, weight_decay: float = 1e-4, epochs: int = 60):
+    def __init__(self, model_kwargs: dict, lr: float = 3e-3, weight_decay: float = 0.05, *, warmup: float = 0.05,
+                 label_smoothing: float = 0.1, grad_clip: float = 1.0, ema: float = 0.99, augment: str = "auto",
+                 seed: int = 0, total_steps: int | None = None):
         super().__init__()
         self.save_hyperparameters()
-        self.model = SpatioTemporalNet(**model_kwargs)
-        self.lr, self.weight_decay, self.epochs = lr, weight_decay, epochs
+        self.model = build_model(model_kwargs, seed=seed)
+        self.lr, self.weight_decay, self.warmup = lr, weight_decay, warmup
+        self.label_smoothing, self.grad_clip, self.ema_decay = label_smoothing, grad_clip, ema
+        self.augmentations = resolve_augment(augment, self.model.task)
+        self.total_steps = total_steps
+        # The EMA copy is a submodule, so Lightning's checkpoints hold it (and --resume continues it); it is
+        # filled from the model at the first update (after fit_normalization has set the model's statistics).
+        self.ema_model = None
+        if ema > 0:
+            self.ema_model = copy.deepcopy(self.model).requires_grad_(False)
+        self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
+
+    @property
+    def members(self) -> list:
+        model = self.model
+        return list(model.members) if isinstance(model, SpatioTemporalEnsemble) else [model]
+
+    @property
+    def averaged(self) -> torch.nn.Module:
+        """The model that is validated and saved: the EMA (when on), else the trained weights."""
+        return self.ema_model if self.ema_model is not None else self.model
 
     def forward(self, x, mask=None):
-        return self.model(x, mask)
+        return self.averaged(x, mask)
 
-    def loss(self, batch):
-        pred, _ = self.model(batch["x"], batch["mask"])
+    # ---- losses ------------------------------------------------------------------------------------------
+
+    def loss(self, batch, model=None, augment: bool = False):
+        """``(loss, extra metrics)`` of ``model`` (default: the averaged model) on ``batch``."""
+        model = self.averaged if model is None else model
+        x = self.augment(batch["x"], model) if augment else batch["x"]
+        pred, _ = model(x, batch["mask"])
         y = batch["y"]
-        model = self.model
         if model.task == "classify":
-            loss = F.cross_entropy(pred, y)
+            loss = F.cross_entropy(pred, y, label_smoothing=self.label_smoothing if augment else 0.0)
             return loss, {"accuracy": (pred.argmax(-1) == y).float().mean()}
         if model.task == "regress":
             scale = model.y_std
@@ -41,15 +97,56 @@ class PoolingModule(L.LightningModule):
         loss = (((pred - y) / scale) ** 2).mean()
         return loss, {"mae": (pred - y).abs().mean()}
 
+    def augment(self, x, model):
+        """Scale and jitter ``x [B, N, T, F]`` in standardised units (values at masked steps do not matter:
+        the model zeroes them)."""
+        if not self.augmentations:
+            return x
+        std = model.x_std[None, :, None, :].to(x.dtype)  # [1, N, 1, F]
+        out = x
+        if "scale" in self.augmentations:
+            factor = SCALE_STD * torch.randn(x.shape[0], x.shape[1], 1, 1, dtype=x.dtype, device=x.device)
+            out = out + (x - model.x_mean[None, :, None, :].to(x.dtype)) * factor
+        if "jitter" in self.augmentations:
+            out = out + JITTER_STD * std * torch.randn_like(x)
+        return out
+
+    # ---- Lightning hooks -----------------------------------------------------------------------------------
+
     def training_step(self, batch, batch_idx):
-        loss, _ = self.loss(batch)
+        # Each member on its own loss; the sum's gradient is each member's own (no shared parameters).
+        loss = sum(self.loss(batch, member, augment=True)[0] for member in self.members) / len(self.members)
         if not torch.isfinite(loss):
-            # Stop at once: every later step would train on NaN weights, and early stopping would only notice at
-            # the end of the epoch, leaving a "finished" run that predicts NaN.
+            # Stop at once: every later step would train on NaN weights and average them into the EMA.
             raise TrainingDiverged(f"training diverged: the loss is {loss.item()} at epoch {self.current_epoch}, "
                                    f"batch {batch_idx}; no model was saved; try a lower --lr (now {self.lr:g})")
         self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["y"]), sync_dist=True)
         return loss
+
+    def on_before_optimizer_step(self, optimizer):
+        if self.grad_clip > 0:
+            for member in self.members:  # per member: one member's large gradient must not shrink the others'
+                torch.nn.utils.clip_grad_norm_(member.parameters(), self.grad_clip)
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        self.update_ema()
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """One EMA update: ``avg = d * avg + (1 - d) * weights`` for parameters and floating buffers (the
+        normalisation's running statistics too), ``d = ema_decay(updates, ema)``; the first update copies."""
+        if self.ema_model is None:
+            return
+        n = int(self.ema_updates)
+        decay = 0.0 if n == 0 else ema_decay(n, self.ema_decay)
+        averaged = dict(self.ema_model.state_dict())
+        for name, value in self.model.state_dict().items():
+            target = averaged[name]
+            if target.is_floating_point():
+                target.lerp_(value.to(target.dtype), 1.0 - decay)
+            else:
+                target.copy_(value)
+        self.ema_updates += 1
 
     def validation_step(self, batch, batch_idx):
         loss, extra = self.loss(batch)
@@ -59,6 +156,12 @@ class PoolingModule(L.LightningModule):
             self.log(f"val_{name}", value, prog_bar=True, batch_size=size, sync_dist=True)
 
     def configure_optimizers(self):
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(self.epochs, 1))
-        return {"optimizer": optimizer, "lr_scheduler": schedule}
+        optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        total = self.total_steps
+        if total is None:
+            total = int(self.trainer.estimated_stepping_batches)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total, self.warmup))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+__all__ = ["JITTER_STD", "SCALE_STD", "PoolingModule"]

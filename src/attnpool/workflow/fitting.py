@@ -14,7 +14,7 @@ import torch
 
 from ..data import TimeSeriesSet, to_npz
 from ..errors import ConfigError, Interrupted, RunError, TrainingDiverged
-from ..models import SpatioTemporalNet
+from ..models import SpatioTemporalNet, build_model
 from ..train import TrainConfig
 from .inputs import load_dataset
 from .predict import evaluate_split
@@ -108,7 +108,7 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
     from ..data.datamodule import SeriesDataModule
-    from ..train.recipe import build_module, train_module
+    from ..train.recipe import build_module, schedule_for, train_module
 
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
@@ -116,11 +116,12 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
         cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
     module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
+    schedule = schedule_for(cfg, len(ds.splits["train"]))
     if write_config and rank_zero():
         write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds))
+    data = SeriesDataModule(ds, schedule.batch_size, cfg.seed, drop_last=schedule.drop_last)
     try:
-        trained = train_module(module, SeriesDataModule(ds, cfg.batch_size, cfg.seed), cfg, out_dir, quiet=quiet,
-                               ckpt_path=ckpt_path)
+        trained = train_module(module, data, cfg, out_dir, schedule=schedule, quiet=quiet, ckpt_path=ckpt_path)
     except MisconfigurationException as err:  # Lightning's word for a bad accelerator / devices / strategy
         raise ConfigError(f"Lightning refused the engine options (accelerator={cfg.accelerator!r}, devices="
                           f"{cfg.devices!r}, strategy={cfg.strategy!r}): {str(err).splitlines()[0]}") from None
@@ -130,13 +131,15 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     if bad:
         raise TrainingDiverged(f"training diverged: the trained weights hold NaN or inf ({bad[0]}); no model was "
                                f"saved; try a lower --lr (now {cfg.lr:g})")
-    model = SpatioTemporalNet(**kwargs)
+    model = build_model(kwargs)
     model.load_state_dict(trained.state_dict)
     model.eval()
     save_model(out_dir / MODEL_FILE, model, kwargs, ds)
     metrics = {split: evaluate_split(model, ds, split) for split in ("val", "test")}
     metrics["train_seconds"] = round(trained.seconds, 3)
     metrics["epochs"] = trained.epochs
+    metrics["steps"] = schedule.steps
+    # The saved weights are the EMA at the last step; this checkpoint holds them (and what --resume needs).
     best = trained.best_checkpoint
     metrics["best_checkpoint"] = os.path.relpath(best, out_dir) if best else None
     write_json(out_dir / METRICS_FILE, metrics)  # metrics.json last, then the marker goes: the commit point
@@ -226,6 +229,8 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
         n_nodes=ds.n_nodes, n_features=ds.n_features, task=ds.task, out_features=out, encoder=cfg.encoder,
         pool=cfg.pool, mixer=cfg.mixer, channels=cfg.channels, per_node=per_node,
         adjacency=adjacency, dropout=cfg.dropout, pool_kwargs=dict(cfg.pool_kwargs),
+        # the longest series: resconv's depth follows it (recorded, so model.pt rebuilds the same network)
+        steps=int(ds.n_steps), members=cfg.ensemble,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import TimeSeriesSet, load_data, prepare
+from ..data.load import DEFAULT_SPLIT
 from ..errors import DataError
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
@@ -16,8 +17,9 @@ def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     model holds the normalisation. ``cfg.data`` may be a :class:`TimeSeriesSet` (from ``from_arrays``): it is used
     as it is (split by ``cfg.split`` if it has no splits yet)."""
     if source is None and isinstance(cfg.data, TimeSeriesSet):
-        return cfg.data if cfg.data.splits else prepare(cfg.data, fracs=tuple(cfg.split), seed=cfg.seed)
-    split = tuple(cfg.split) if source is None else (1.0, 0.0, 0.0)
+        fracs = DEFAULT_SPLIT if cfg.split is None else tuple(cfg.split)
+        return cfg.data if cfg.data.splits else prepare(cfg.data, fracs=fracs, seed=cfg.seed)
+    split = (None if cfg.split is None else tuple(cfg.split)) if source is None else (1.0, 0.0, 0.0)
     # The run's data options belong to its kind of source (samples= to synthetic:peaks, delimiter= to a CSV):
     # new data of another kind (an .npz to predict on) gets none of them.
     options = dict(cfg.data_options) if source is None or _kind(source) == _kind(cfg.data) else {}

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, MissingFileError, RunError
-from ..models import SpatioTemporalNet
+from ..models import SpatioTemporalNet, build_model
 from ..train import TrainConfig
 
 MODEL_FILE = "model.pt"
@@ -192,7 +192,7 @@ def load_run(run_dir: str | os.PathLike) -> tuple[SpatioTemporalNet, TrainConfig
     path = run_dir / MODEL_FILE
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = SpatioTemporalNet(**saved["model_kwargs"])
+        model = build_model(saved["model_kwargs"])
         model.load_state_dict(saved["state_dict"])
         meta = saved["meta"]
     except OSError:

@@ -1,0 +1,250 @@
+"""attnpool's defaults against aeon's MiniRocket on six UEA/UCR sets, same splits, same seeds (issue 9).
+
+For every set and seed it trains attnpool through the package's own training path (:func:`attnpool.workflow.fit`
+with ``TrainConfig(data="uea:<Name>", pool=..., seed=...)``, every other option at its default) once per
+pooling, and fits ``aeon``'s ``MiniRocketClassifier(n_jobs=1, random_state=seed)`` on the same train part;
+accuracy is on the set's own test part. Each finished run is appended to a JSONL file (``--jsonl``), so a
+long run that stops resumes where it was (runs already there are skipped); the Markdown report is written
+from the JSONL after every run.
+
+MiniRocket refuses series of unequal length: JapaneseVowels is given to it zero-padded at the end (the same
+arrays attnpool trains on, whose mask it ignores). aeon compiles MiniRocket with numba on the first fit
+(70-150 s): every MiniRocket run happens in one process, after a warm-up fit that is not timed.
+
+    python benchmarks/uea_accuracy.py --jobs 2 --threads 1            # the full run
+    python benchmarks/uea_accuracy.py --quick --no-minirocket         # one tiny set, few steps (the suite's test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SETS = ("GunPoint", "ArrowHead", "OSULeaf", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels")
+# attnpool's default pooling first (an attention pooling: attention mixed with the mean), then mean pooling,
+# then plain softmax attention (AttentionPool), on the same encoder and recipe.
+POOLS = ("attention-mean", "mean", "attention")
+BUDGET_SECONDS = 300  # the issue's limit on default training time per set and seed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.quick:
+        args.sets, args.seeds, args.steps = ["ItalyPowerDemand"], [0], args.steps or 6
+        args.pools = args.pools[:2]
+    jsonl, report = Path(args.jsonl), Path(args.out)
+    jsonl.parent.mkdir(parents=True, exist_ok=True)
+    done = {key(r) for r in read_jsonl(jsonl)}
+    # The first two poolings set by set (so whole sets finish early), the others after them.
+    order = [(pool, name, seed) for name in args.sets for pool in args.pools[:2] for seed in args.seeds]
+    order += [(pool, name, seed) for pool in args.pools[2:] for name in args.sets for seed in args.seeds]
+    tasks = [dict(kind="attnpool", set=name, seed=seed, pool=pool, threads=args.threads, steps=args.steps,
+                  ensemble=args.ensemble, runs=args.runs) for pool, name, seed in order]
+    todo = [t for t in tasks if key(t) not in done]
+    mr = [dict(kind="minirocket", set=name, seed=seed) for name in args.sets for seed in args.seeds]
+    mr_todo = [t for t in mr if key(t) not in done] if args.minirocket else []
+    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__), *(argv or sys.argv[1:])])
+    print(f"{len(todo)} attnpool runs and {len(mr_todo)} MiniRocket fits to do "
+          f"({sum(key(t) in done for t in tasks + mr)} already in {jsonl})", flush=True)
+    with ProcessPoolExecutor(max_workers=args.jobs, max_tasks_per_child=1) as pool:
+        futures = []
+        if mr_todo:  # one process for all of them: numba compiles once
+            futures.append(pool.submit(run_minirocket_tasks, mr_todo, str(jsonl)))
+        futures += [pool.submit(run_attnpool_task, t, str(jsonl)) for t in todo]
+        for future in as_completed(futures):
+            for row in future.result():
+                print(json.dumps({k: row[k] for k in ("set", "seed", "method", "accuracy", "train_seconds")}),
+                      flush=True)
+            write_report(read_jsonl(jsonl), report, args, command)
+    write_report(read_jsonl(jsonl), report, args, command)
+    print(f"wrote {report}")
+    return 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sets", type=lambda s: s.split(","), default=list(SETS))
+    p.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
+    p.add_argument("--pools", type=lambda s: s.split(","), default=list(POOLS),
+                   help="poolings to train (default: attention-mean,mean,attention; the first is attnpool's "
+                        "default)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per training run (default: 1)")
+    p.add_argument("--jobs", type=int, default=2, help="runs at once, in separate processes (default: 2)")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default: attnpool's default)")
+    p.add_argument("--ensemble", type=int, default=None, help="ensemble size (default: attnpool's default)")
+    p.add_argument("--quick", action="store_true", help="ItalyPowerDemand, seed 0, 6 steps: a smoke test")
+    p.add_argument("--no-minirocket", dest="minirocket", action="store_false", help="attnpool runs only")
+    p.add_argument("--jsonl", default=str(HERE / "results" / "uea_accuracy.jsonl"))
+    p.add_argument("--out", default=str(HERE / "results" / "uea_accuracy.md"))
+    p.add_argument("--runs", default=None, help="folder for the run directories (default: a temporary one)")
+    return p.parse_args(argv)
+
+
+def key(row: dict) -> tuple:
+    method = row.get("method") or (row["pool"] if row.get("kind") == "attnpool" else "minirocket")
+    return (row["set"], int(row["seed"]), method, row.get("steps"), row.get("ensemble"))
+
+
+# ---- workers (each in its own process) --------------------------------------------------------------------
+
+
+def run_attnpool_task(task: dict, jsonl: str) -> list[dict]:
+    from attnpool.train import TrainConfig
+    from attnpool.workflow import fit
+
+    options = {k: task[k] for k in ("steps", "ensemble") if task[k] is not None}
+    cfg = TrainConfig(data=f"uea:{task['set']}", pool=task["pool"], seed=task["seed"], threads=task["threads"],
+                      progress=False, **options)
+    root = Path(task["runs"]) if task["runs"] else Path(tempfile.mkdtemp(prefix="uea_accuracy_"))
+    out = root / f"{task['set']}-{task['pool']}-s{task['seed']}"
+    start = time.perf_counter()
+    result = fit(cfg, out, overwrite=True, quiet=True)
+    wall = time.perf_counter() - start
+    pool = result.model.pool if hasattr(result.model, "pool") else None
+    row = dict(set=task["set"], seed=task["seed"], method=task["pool"], steps=task["steps"],
+               ensemble=task["ensemble"], accuracy=result.metrics["test"]["accuracy"],
+               train_seconds=result.metrics["train_seconds"], wall_seconds=round(wall, 3),
+               epochs=result.metrics["epochs"], optimizer_steps=result.metrics.get("steps"),
+               threads=task["threads"], gate_share=getattr(pool, "share", None),
+               depth=getattr(getattr(result.model, "encoder", None), "depth", None), run=str(out),
+               load_average=os.getloadavg()[0])
+    append_jsonl(jsonl, row)
+    return [row]
+
+
+def run_minirocket_tasks(tasks: list[dict], jsonl: str) -> list[dict]:
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    from attnpool.data import load_data
+
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for channels in (1, 3):  # univariate and multivariate series take different compiled functions
+        MiniRocketClassifier(n_jobs=1, random_state=0).fit(rng.normal(size=(10, channels, 30)), np.arange(10) % 2)
+    compile_seconds = time.perf_counter() - start
+    rows = []
+    for task in tasks:
+        ds = load_data(f"uea:{task['set']}")
+        x = ds.x[..., 0] if ds.n_features == 1 else ds.x.reshape(len(ds.x), ds.n_nodes, -1)  # [S, channels, T]
+        train, test = ds.splits["train"], ds.splits["test"]
+        clf = MiniRocketClassifier(n_jobs=1, random_state=task["seed"])
+        start = time.perf_counter()
+        clf.fit(x[train], ds.y[train])
+        seconds = time.perf_counter() - start
+        accuracy = float((clf.predict(x[test]) == ds.y[test]).mean())
+        row = dict(set=task["set"], seed=task["seed"], method="minirocket", steps=None, ensemble=None,
+                   accuracy=accuracy, train_seconds=round(seconds, 3), padded=ds.mask is not None,
+                   compile_seconds=round(compile_seconds, 1), load_average=os.getloadavg()[0])
+        append_jsonl(jsonl, row)
+        rows.append(row)
+    return rows
+
+
+def append_jsonl(path: str, row: dict) -> None:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # two workers finishing together write whole lines
+        handle.write(json.dumps(row) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not Path(path).is_file():
+        return []
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+# ---- report ------------------------------------------------------------------------------------------------
+
+
+def write_report(rows: list[dict], path: Path, args, command: str) -> None:
+    wanted = {(r["set"], r["seed"]) for r in rows}
+    methods = [*args.pools, "minirocket"]
+    by = {}
+    for r in rows:
+        if (r.get("steps"), r.get("ensemble")) in ((args.steps, args.ensemble), (None, None)) or r["method"] == "minirocket":
+            by.setdefault((r["set"], r["method"]), {})[int(r["seed"])] = r
+    sets = [s for s in args.sets if any((s, seed) in wanted for seed in args.seeds)]
+    lines = ["# attnpool's defaults against MiniRocket on UEA/UCR sets (issue 9)", "",
+             f"Command: `{command}`", "",
+             "Accuracy on each set's own test part; attnpool trains on the whole train part (no validation part) "
+             "with every option at its default except the pooling; MiniRocket is aeon's `MiniRocketClassifier(n_jobs=1, "
+             "random_state=seed)` on the same arrays (JapaneseVowels zero-padded at the end). mean ± std over "
+             "seeds (population std); per-seed values in seed order. Train seconds: Lightning's fit (attnpool) or "
+             "`clf.fit` after a numba warm-up (MiniRocket), mean and max over seeds, measured on this 2-core "
+             "machine shared with other work (load average in the JSONL).", ""]
+    head = "| set | " + " | ".join(methods) + " | " + " | ".join(f"s {m}" for m in methods) + " |"
+    lines += [head, "|" + "---|" * (1 + 2 * len(methods))]
+    means = {m: [] for m in methods}
+    complete = {m: True for m in methods}
+    for name in sets:
+        cells, times = [], []
+        for m in methods:
+            runs = by.get((name, m), {})
+            accs = [runs[s]["accuracy"] for s in args.seeds if s in runs]
+            secs = [runs[s]["train_seconds"] for s in args.seeds if s in runs]
+            if len(accs) == len(args.seeds):
+                means[m].append(float(np.mean(accs)))
+            else:
+                complete[m] = False
+            cells.append("–" if not accs else f"{np.mean(accs):.3f} ± {np.std(accs):.3f} "
+                         f"({' '.join(f'{a:.3f}' for a in accs)})")
+            times.append("–" if not secs else f"{np.mean(secs):.0f}, {max(secs):.0f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " | " + " | ".join(times) + " |")
+    avg = [f"**{np.mean(means[m]):.3f}**" + ("" if complete[m] else f" ({len(means[m])} sets)") if means[m] else "–"
+           for m in methods]
+    lines.append("| **average** | " + " | ".join(avg) + " |" + " |" * len(methods))
+    lines += ["", *checks(by, sets, args, methods), ""]
+    gates = [r for r in rows if r.get("gate_share") is not None]
+    if gates:
+        lines += ["Learned attention share g of `attention-mean` (weights = g·softmax + (1-g)·mean), per set and "
+                  "seed: " + "; ".join(f"{r['set']} s{r['seed']} {r['gate_share']:.2f}" for r in gates), ""]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
+    """The issue's "must show" items, read off the table (only for sets with every seed)."""
+    default, mean = args.pools[0], "mean" if "mean" in args.pools else None
+    out = ["Checks (issue 9):"]
+
+    def avg(name, m):
+        runs = by.get((name, m), {})
+        accs = [runs[s]["accuracy"] for s in args.seeds if s in runs]
+        return float(np.mean(accs)) if len(accs) == len(args.seeds) else None
+
+    full = [s for s in sets if avg(s, default) is not None and avg(s, "minirocket") is not None]
+    for name in full:
+        gap = avg(name, default) - avg(name, "minirocket")
+        out.append(f"- {name}: {default} - MiniRocket = {gap:+.3f} ({'ok' if gap >= -0.02 else 'MISSES'} the -0.02 bar)")
+    if full:
+        a, b = np.mean([avg(s, default) for s in full]), np.mean([avg(s, "minirocket") for s in full])
+        out.append(f"- average over {len(full)} sets: {default} {a:.3f}, MiniRocket {b:.3f} ({'ok' if a >= b else 'below'})")
+    both = [s for s in sets if avg(s, default) is not None and mean and avg(s, mean) is not None]
+    if both and default != mean:
+        a, b = np.mean([avg(s, default) for s in both]), np.mean([avg(s, mean) for s in both])
+        out.append(f"- {default} pooling average {a:.3f} vs mean pooling {b:.3f} over {len(both)} sets "
+                   f"({'ok' if a >= b else 'below'})")
+    spread = [(s, m, float(np.std([r["accuracy"] for r in by[(s, m)].values()]))) for s in sets for m in methods[:1]
+              if len(by.get((s, m), {})) == len(args.seeds)]
+    worst = max(spread, key=lambda t: t[2]) if spread else None
+    if worst:
+        out.append(f"- largest seed std of {default}: {worst[2]:.3f} ({worst[0]}) ({'ok' if worst[2] <= 0.05 else 'over 0.05'})")
+    secs = [r["train_seconds"] for (s, m), runs in by.items() if m == default for r in runs.values()]
+    if secs:
+        out.append(f"- slowest {default} training: {max(secs):.0f} s ({'ok' if max(secs) < BUDGET_SECONDS else 'over'} "
+                   f"the {BUDGET_SECONDS} s budget; {args.threads} thread(s), {args.jobs} runs at once)")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

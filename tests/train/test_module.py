@@ -1,0 +1,70 @@
+"""PoolingModule: the EMA is a hand-computable average and lives in the checkpoint; clipping is per member;
+augmentation follows the task."""
+
+import pytest
+import torch
+
+pytest.importorskip("lightning")
+
+from attnpool.train.module import PoolingModule  # noqa: E402
+from attnpool.train.schedule import ema_decay  # noqa: E402
+
+NET = dict(n_nodes=1, n_features=1, out_features=2, encoder="linear", pool="attention", steps=4)
+
+
+def _set_all(model, value):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(value)
+        model.x_mean.fill_(value)
+
+
+def test_ema_equals_the_hand_computed_average():
+    module = PoolingModule({**NET, "task": "classify"}, ema=0.9)
+    weights = [2.0, -1.0, 5.0, 0.5]
+    for value in weights:
+        _set_all(module.model, value)
+        module.update_ema()
+    # first update copies; then avg = d_n * avg + (1 - d_n) * w_n with d_n = min(0.9, (1 + n) / (10 + n))
+    expected = weights[0]
+    for n, value in enumerate(weights[1:], start=1):
+        d = ema_decay(n, 0.9)
+        expected = d * expected + (1 - d) * value
+    # by hand: 2 -> 2/11*2 + 9/11*(-1) = -5/11 -> 1/4*(-5/11) + 3/4*5 = 40/11 -> 4/13*40/11 + 9/13*0.5
+    assert expected == pytest.approx(4 / 13 * 40 / 11 + 9 / 13 * 0.5)
+    for p in module.ema_model.parameters():
+        torch.testing.assert_close(p, torch.full_like(p, expected))
+    torch.testing.assert_close(module.ema_model.x_mean, torch.full((1, 1), expected))  # buffers averaged too
+    assert int(module.ema_updates) == 4 and module.averaged is module.ema_model
+
+
+def test_ema_state_is_in_the_checkpoint_state_dict_and_off_when_zero():
+    module = PoolingModule({**NET, "task": "classify"})
+    keys = set(module.state_dict())
+    assert "ema_updates" in keys and any(k.startswith("ema_model.") for k in keys)
+    assert {k.removeprefix("ema_model.") for k in keys if k.startswith("ema_model.")} == set(module.model.state_dict())
+    plain = PoolingModule({**NET, "task": "classify"}, ema=0.0)
+    assert plain.ema_model is None and plain.averaged is plain.model
+
+
+def test_gradients_are_clipped_per_ensemble_member():
+    module = PoolingModule({**NET, "task": "classify", "members": 2}, grad_clip=1.0)
+    small, large = module.model.members
+    for member, scale in ((small, 1e-3), (large, 1e3)):
+        for p in member.parameters():
+            p.grad = torch.full_like(p, scale)
+    before = torch.cat([p.grad.flatten() for p in small.parameters()]).clone()
+    module.on_before_optimizer_step(None)
+    norm = torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in large.parameters()]))
+    assert norm == pytest.approx(1.0, rel=1e-4)
+    torch.testing.assert_close(torch.cat([p.grad.flatten() for p in small.parameters()]), before)  # untouched
+
+
+def test_augmentation_scales_and_jitters_classification_inputs_only():
+    torch.manual_seed(0)
+    clf = PoolingModule({**NET, "task": "classify"})
+    reg = PoolingModule({**NET, "task": "regress"})
+    x = torch.randn(64, 1, 4, 1)
+    assert torch.equal(reg.augment(x, reg.model), x)
+    changed = clf.augment(x, clf.model) - x
+    assert changed.abs().max() > 0 and changed.std() < 0.3  # small: 0.1 scale and 0.03 jitter in std units
