@@ -11,7 +11,7 @@ from torch import Tensor, nn
 # kernels depend on torch only (never on pooling), so importing them here at load time is safe, and it keeps
 # a per-call import off the spec-sized hot path (about 2 us of a 30 us call).
 from ..kernels import IMPLEMENTATIONS, attention_pool_kernel, choose_impl, must_use_reference
-from .base import TemporalPool, _check_positive_float, _check_positive_int, _check_probability, check_param_dtype
+from .base import TemporalPool, _check_positive_float, _check_probability, check_param_dtype, hidden_width, scoring_mlp
 from .functional import attention_pool, zero_masked
 
 #: What ``AttentionPool(impl=...)`` takes: ``"auto"`` or one of the kernels package's implementations.
@@ -73,9 +73,7 @@ class AttentionPool(TemporalPool):
     ):
         super().__init__(in_features, device=device, dtype=dtype)
         factory_kwargs = {"device": device, "dtype": dtype}
-        if hidden_features is None:
-            hidden_features = max(in_features // 2, 1)
-        _check_positive_int("hidden_features", hidden_features)
+        hidden_features = hidden_width(in_features, hidden_features)
         _check_positive_float("temperature", temperature)
         _check_probability("dropout", dropout)
         if impl not in IMPLS:
@@ -83,11 +81,7 @@ class AttentionPool(TemporalPool):
         self.hidden_features = hidden_features
         self.temperature = float(temperature)
         self.impl = impl
-        self.attention = nn.Sequential(
-            nn.Linear(in_features, hidden_features, **factory_kwargs),
-            nn.ReLU(),
-            nn.Linear(hidden_features, 1, **factory_kwargs),
-        )
+        self.attention = scoring_mlp(in_features, hidden_features, **factory_kwargs)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
 
     def reset_parameters(self) -> None:

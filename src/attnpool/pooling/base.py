@@ -92,6 +92,23 @@ def check_param_dtype(feat: Tensor, weight: Tensor, owner: str) -> None:
         raise_dtype_mismatch(feat, weight.dtype, owner)  # one message for every pooling and kernel
 
 
+def hidden_width(in_features: int, hidden_features: int | None) -> int:
+    """The scoring MLP's hidden width: ``hidden_features``, checked, or ``in_features // 2`` (at least 1)."""
+    if hidden_features is None:
+        return max(in_features // 2, 1)
+    _check_positive_int("hidden_features", hidden_features)
+    return hidden_features
+
+
+def scoring_mlp(in_features: int, hidden_features: int, **factory_kwargs) -> nn.Sequential:
+    """The spec's scorer ``Sequential(Linear(C, H), ReLU(), Linear(H, 1))`` (keys ``0.weight`` ... ``2.bias``)."""
+    return nn.Sequential(
+        nn.Linear(in_features, hidden_features, **factory_kwargs),
+        nn.ReLU(),
+        nn.Linear(hidden_features, 1, **factory_kwargs),
+    )
+
+
 def _check_positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")

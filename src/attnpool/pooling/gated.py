@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .base import TemporalPool, _check_positive_float, _check_positive_int, check_param_dtype
+from .base import TemporalPool, _check_positive_float, check_param_dtype, hidden_width
 from .functional import masked_softmax, weighted_sum, zero_masked
 
 
@@ -35,9 +35,7 @@ class GatedAttentionPool(TemporalPool):
     ):
         super().__init__(in_features, device=device, dtype=dtype)
         factory_kwargs = {"device": device, "dtype": dtype}
-        if hidden_features is None:
-            hidden_features = max(in_features // 2, 1)
-        _check_positive_int("hidden_features", hidden_features)
+        hidden_features = hidden_width(in_features, hidden_features)
         _check_positive_float("temperature", temperature)
         self.hidden_features = hidden_features
         self.temperature = float(temperature)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .base import TemporalPool, _check_positive_float, _check_positive_int, check_param_dtype
+from .base import TemporalPool, _check_positive_float, check_param_dtype, hidden_width, scoring_mlp
 from .functional import masked_softmax, mean_weights, weighted_sum, zero_masked
 
 
@@ -51,20 +51,14 @@ class AttentionMeanPool(TemporalPool):
     ):
         super().__init__(in_features, device=device, dtype=dtype)
         factory_kwargs = {"device": device, "dtype": dtype}
-        if hidden_features is None:
-            hidden_features = max(in_features // 2, 1)
-        _check_positive_int("hidden_features", hidden_features)
+        hidden_features = hidden_width(in_features, hidden_features)
         _check_positive_float("temperature", temperature)
         if isinstance(gate, bool) or not isinstance(gate, (int, float)) or gate != gate or abs(gate) == float("inf"):
             raise ValueError(f"gate must be a finite number, got {gate!r}")
         self.hidden_features = hidden_features
         self.temperature = float(temperature)
         self.initial_gate = float(gate)
-        self.attention = nn.Sequential(
-            nn.Linear(in_features, hidden_features, **factory_kwargs),
-            nn.ReLU(),
-            nn.Linear(hidden_features, 1, **factory_kwargs),
-        )
+        self.attention = scoring_mlp(in_features, hidden_features, **factory_kwargs)
         self.gate = nn.Parameter(torch.full((), self.initial_gate, **factory_kwargs))
 
     def reset_parameters(self) -> None:

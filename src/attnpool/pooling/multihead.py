@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .base import TemporalPool, _check_positive_float, _check_positive_int, check_param_dtype
+from .base import TemporalPool, _check_positive_float, _check_positive_int, check_param_dtype, hidden_width
 from .functional import masked_softmax, zero_masked
 
 
@@ -41,9 +41,7 @@ class MultiHeadAttentionPool(TemporalPool):
         _check_positive_int("heads", heads)
         if in_features % heads:
             raise ValueError(f"in_features must be divisible by heads, got in_features={in_features}, heads={heads}")
-        if hidden_features is None:
-            hidden_features = max(in_features // 2, 1)
-        _check_positive_int("hidden_features", hidden_features)
+        hidden_features = hidden_width(in_features, hidden_features)
         _check_positive_float("temperature", temperature)
         self.heads = heads
         self.hidden_features = hidden_features
