@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,train,data,plot,triton,export
+EXTRAS ?= dev,train,data,columnar,plot,triton,export
 THREADS ?= 1
 
 export OMP_NUM_THREADS ?= $(THREADS)
