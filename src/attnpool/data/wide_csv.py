@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import DataError
 from .dataset import TimeSeriesSet
+from .series import RawSeries
 from .splits import check_nonempty, chronological_split
 
 TIME_NAMES = ("time", "date", "timestamp", "datetime")
@@ -64,14 +65,8 @@ def read_csv(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise DataError(f"{path}: {name} must be a positive int, got {value!r}")
 
-    header, rows = _read_rows(path, delimiter)
-    t_col = _time_column(header, time_column, path)
-    node_names, feature_names, columns = _layout(header, t_col, path)
-    times, values = _parse(rows, header, t_col, columns, path)  # values [L, N, F], NaN = missing
-    if values.size and np.isnan(values).all():
-        raise DataError(f"{path}: every value is missing ({values.shape[0]} rows x {len(header) - 1} columns "
-                        f"are empty or NA); nothing to learn from")
-    _check_order(times, [line for line, _ in rows], header[t_col], path)
+    raw = read_csv_series(path, time_column=time_column, delimiter=delimiter)
+    values, times, node_names, feature_names = raw.values, raw.times, raw.node_names, raw.feature_names
 
     L, T, H = values.shape[0], int(window), int(horizon)
     if L < T + H:
@@ -108,13 +103,38 @@ def read_csv(
         splits=splits,
         meta={
             "source": path,
-            "time_column": header[t_col],
-            "time": np.asarray(times, dtype=str)[window_ids + T],
+            "time_column": raw.time_name,
+            "time": times[window_ids + T],
             "window_start_row": window_ids.astype(np.int64),
             "dropped_windows": int(W - keep.sum()),
             "target_feature": feature_names[0],
         },
     )
+
+
+
+def read_csv_series(path: str, *, time_column=None, delimiter=",") -> RawSeries:
+    """Read and validate a wide CSV into one series (no windows): values ``[L, N, F]`` (NaN = missing).
+
+    Args:
+        path: the ``.csv`` file.
+        time_column: name of the time column (default: see the module docstring).
+        delimiter: cell separator (default: ``","``).
+
+    Raises:
+        DataError: one line naming the file (and the line and column of a bad cell).
+    """
+    header, rows = _read_rows(path, delimiter)
+    t_col = _time_column(header, time_column, path)
+    node_names, feature_names, columns = _layout(header, t_col, path)
+    times, values = _parse(rows, header, t_col, columns, path)  # values [L, N, F], NaN = missing
+    if values.size and np.isnan(values).all():
+        raise DataError(f"{path}: every value is missing ({values.shape[0]} rows x {len(header) - 1} columns "
+                        f"are empty or NA); nothing to learn from")
+    _check_order(times, [line for line, _ in rows], header[t_col], path)
+    return RawSeries(values=values, times=np.asarray(times, dtype=str), node_names=node_names,
+                     feature_names=feature_names, time_name=header[t_col], source=path,
+                     has_missing=bool(np.isnan(values).any()))
 
 
 def _read_rows(path: str, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
