@@ -138,7 +138,8 @@ def test_help_defaults_come_from_train_config():
 
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     defaults = TrainConfig()
-    assert "(default: 300;" in text and f"(default: {defaults.batch_size})" in text
+    assert "(default: 300;" in text and f"(default: {defaults.num_nodes})" in text and defaults.batch_size is None
+    assert "(default: a rule on the data's size" in text  # batch size None = the rule, said in words
     assert f"(default: {defaults.pool})" in text and f"(default: {defaults.lr})" in text
 
 

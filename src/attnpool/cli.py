@@ -124,7 +124,10 @@ _TRAIN_FLAGS = [
     ("--channels", int, "C, the encoder's width"),
     ("--steps", int, "optimizer steps of the fixed schedule (default: 300; epochs = ceil(steps / batches per epoch))"),
     ("--epochs", int, "train exactly this many epochs instead of --steps (the option before issue 9)"),
-    ("--batch-size", int, "batch size"),
+    ("--batch-size", int, "batch size (default: a rule on the data's size: 16 up to 4,096 training samples, then about "
+                          "256 batches per epoch, fewer samples per batch for many nodes; docs/training.md)"),
+    ("--limit-batches", int, "at most N batches per epoch, in validation and in the final evaluation (quick trials "
+                             "on big data; default: all)"),
     ("--lr", float, "learning rate"),
     ("--weight-decay", float, "AdamW weight decay"),
     ("--dropout", float, "dropout"),
@@ -136,10 +139,14 @@ _TRAIN_FLAGS = [
     ("--seed", int, "random seed"),
     ("--window", int, "CSV: steps per window T"),
     ("--horizon", int, "CSV: steps to forecast H"),
+    ("--season", int, "forecast: the season in steps of the seasonal-naive baseline (e.g. 288 for a day of 5-minute "
+                      "steps); 0 = none (default: found from a datetime time column, one day)"),
     ("--nodes", str, "UEA: channels per node ('2' = 2 nodes) or groups ('0,1,2|3,4,5'); default: one node per channel"),
     ("--accelerator", str, "Lightning accelerator"),
     ("--devices", str, "Lightning devices"),
     ("--strategy", str, "Lightning strategy, e.g. ddp"),
+    ("--num-nodes", int, "machines of a multi-node run (Lightning's num_nodes; launch one process per device on "
+                         "each machine, docs/training.md)"),
 ]
 _DEFAULTS = TrainConfig()
 

@@ -50,3 +50,18 @@ def test_predict_on_a_few_new_samples(tmp_path):
     lines = out.read_text().splitlines()
     assert len(lines) == 4 and lines[0].startswith("sample,predicted,p_low,p_high")
     assert evaluate_run(tmp_path / "run", str(tmp_path / "new.npz"))["all"]["n"] == 3
+
+
+def test_limit_batches_caps_each_epoch_and_the_batch_rule_is_recorded(tmp_path):
+    import csv
+
+    cfg = TrainConfig(data="synthetic:peaks", data_options={"samples": 300}, encoder="linear", epochs=3,
+                      limit_batches=2, progress=False)
+    result = fit(cfg, tmp_path / "run", quiet=True)
+    assert result.metrics["steps"] == 6  # 3 epochs x 2 batches, not 3 x 13
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["batch_size"] is None and saved["resolved"]["batch_size"] == 16  # the rule, resolved beside
+    assert saved["limit_batches"] == 2
+    rows = list(csv.DictReader(open(tmp_path / "run" / "logs" / "metrics.csv")))
+    assert max(int(r["step"]) for r in rows if r.get("step")) <= 6
+    assert result.metrics["train_samples_per_second"] > 0 and result.metrics["seconds_to_first_batch"] > 0

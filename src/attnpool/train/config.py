@@ -22,6 +22,7 @@ class TrainConfig:
     # data options
     window: int = 30  # CSV: steps per window
     horizon: int = 1  # CSV: steps to forecast
+    season: int | None = None  # forecast: season in steps of the seasonal-naive baseline; None: from the time column
     nodes: str | None = None  # UEA: channel grouping ("2" or "0,1,2|3,4,5")
     # None: (0.7, 0.15, 0.15) for sources without a split; a source that ships train/test (UEA) trains on its
     # whole train part (no validation part carved out of it: see docs/training.md)
@@ -37,7 +38,8 @@ class TrainConfig:
     # optimisation (the recipe and its reasons: docs/training.md; the schedule rule: attnpool.train.schedule)
     steps: int | None = None  # optimizer steps; None: 300 (DEFAULT_STEPS); epochs = ceil(steps / batches per epoch)
     epochs: int | None = None  # the option before issue 9: exactly this many epochs instead of `steps`
-    batch_size: int = 16
+    batch_size: int | None = None  # None: the rule of attnpool.train.batching (16 for small sets)
+    limit_batches: int | None = None  # at most this many batches per epoch, in validation and final evaluation
     lr: float = 3e-3  # AdamW's peak learning rate
     weight_decay: float = 0.05
     warmup: float = 0.05  # fraction of the steps with a linear warm-up, then a cosine to 0
@@ -52,6 +54,7 @@ class TrainConfig:
     threads: int = 1  # small batches gain little from more, and 2 threads fight any other busy process
     accelerator: str = "auto"  # a GPU when there is one
     devices: str = "1"
+    num_nodes: int = 1  # machines of a multi-node run (Lightning's num_nodes; see docs/training.md)
     strategy: str = "auto"
     progress: bool = True
 
@@ -78,9 +81,9 @@ class TrainConfig:
                               f"TimeSeriesSet (attnpool.data.from_arrays(x, y)), got {got}", key="data")
         if self.task is not None:
             _check_name("task", self.task, TASKS)
-        for key in ("window", "horizon", "channels", "batch_size", "threads", "ensemble"):
+        for key in ("window", "horizon", "channels", "threads", "ensemble", "num_nodes"):
             _check_int(key, getattr(self, key), low=1)
-        for key in ("steps", "epochs"):
+        for key in ("steps", "epochs", "batch_size", "limit_batches"):
             if getattr(self, key) is not None:
                 _check_int(key, getattr(self, key), low=1, what="an int or None")
         if self.steps is not None and self.epochs is not None:
@@ -88,6 +91,8 @@ class TrainConfig:
                               f"(steps fixes the optimizer steps, epochs the passes over the data)", key="steps")
         if self.patience is not None:
             _check_int("patience", self.patience, low=0, what="an int or None")
+        if self.season is not None:
+            _check_int("season", self.season, low=0, what="an int (steps; 0 = no seasonal baseline) or None")
         _check_int("seed", self.seed, low=0)
         if self.nodes is not None and not isinstance(self.nodes, str):
             _check_int("nodes", self.nodes, low=1, what="an int, a string like '0,1,2|3,4,5', or None")

@@ -38,6 +38,37 @@ class Trained:
     seconds: float
     epochs: int
     is_global_zero: bool
+    samples_per_second: float | None = None  # training batches only (validation passes excluded), this process
+    first_batch: float | None = None  # time.perf_counter() when the first training batch started
+
+
+class TrainClock(L.Callback):
+    """Times the training batches of every epoch (from the epoch's start to its last batch, so the validation
+    pass and checkpoint writing are left out) and counts their samples: the throughput that
+    benchmarks/data_scale.py compares with a plain PyTorch loop."""
+
+    def __init__(self):
+        self.seconds, self.samples, self._start, self.first_batch = 0.0, 0, None, None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if self.first_batch is None:
+            self.first_batch = time.perf_counter()
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.samples += len(batch["y"])
+        self._last = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        if self._start is not None and getattr(self, "_last", None) is not None and self._last >= self._start:
+            self.seconds += self._last - self._start
+        self._start = None
+
+    @property
+    def samples_per_second(self) -> float | None:
+        return self.samples / self.seconds if self.seconds > 0 else None
 
 
 def schedule_for(cfg: TrainConfig, n_train: int) -> Schedule:
@@ -68,11 +99,14 @@ def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: 
         # One file, checkpoints/last.ckpt, rewritten every epoch: the latest state (monitor None keeps the newest).
         # Not save_last=True with save_top_k=0: Lightning 2.6 then writes last.ckpt only at the end of training,
         # and a run killed mid-way would have nothing to resume from.
+        clock = TrainClock()
         checkpoint = ModelCheckpoint(dirpath=out_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
                                      save_on_train_epoch_end=True, enable_version_counter=False)
         trainer = L.Trainer(
             max_epochs=schedule.epochs, accelerator=cfg.accelerator, devices=_devices(cfg.devices),
-            strategy=cfg.strategy, callbacks=[checkpoint], limit_val_batches=1.0 if has_val else 0,
+            num_nodes=cfg.num_nodes, strategy=cfg.strategy, callbacks=[checkpoint, clock],
+            limit_train_batches=1.0 if cfg.limit_batches is None else cfg.limit_batches,
+            limit_val_batches=(1.0 if cfg.limit_batches is None else cfg.limit_batches) if has_val else 0,
             logger=CSVLogger(out_dir, name="logs", version=""), enable_progress_bar=cfg.progress and not quiet,
             enable_model_summary=False, log_every_n_steps=1, deterministic=False, num_sanity_val_steps=0,
         )
@@ -80,10 +114,12 @@ def train_module(module: PoolingModule, datamodule: L.LightningDataModule, cfg: 
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
         seconds = time.perf_counter() - start
     if not trainer.is_global_zero:
-        return Trained(None, None, seconds, int(trainer.current_epoch), False)
+        return Trained(None, None, seconds, int(trainer.current_epoch), False, clock.samples_per_second,
+                       clock.first_batch)
     # The weights at the end of the schedule (their EMA): no checkpoint is chosen on a validation score.
     weights = {k: v.detach().cpu().clone() for k, v in module.averaged.state_dict().items()}
-    return Trained(weights, checkpoint.best_model_path or None, seconds, int(trainer.current_epoch), True)
+    return Trained(weights, checkpoint.best_model_path or None, seconds, int(trainer.current_epoch), True,
+                   clock.samples_per_second, clock.first_batch)
 
 
 @contextmanager
@@ -109,4 +145,4 @@ def _devices(devices):
     return int(text) if text.isdigit() else text
 
 
-__all__ = ["Trained", "build_module", "schedule_for", "train_module"]
+__all__ = ["TrainClock", "Trained", "build_module", "schedule_for", "train_module"]

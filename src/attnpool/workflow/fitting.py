@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
         being written by another process, or (``resume``) holds no run or one with a different config.
         TrainingDiverged: the loss became NaN or infinite.
     """
+    started = time.perf_counter()
     cfg.validate()
     out_dir = Path(out_dir)
     ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
@@ -72,7 +74,8 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     # Under DDP every process runs fit; only global rank 0 checks, locks, clears and writes the run directory.
     if rank_zero_only.rank != 0:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=_resume_checkpoint(out_dir) if resume else None)
+        return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=_resume_checkpoint(out_dir) if resume else None,
+                          started=started)
     existed = out_dir.exists()
     check_run_dir(out_dir, overwrite, resume)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +92,7 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
                 # A run trained on arrays keeps them (with their split), so evaluate / explain find its data as
                 # they find a file's; config.json names this file.
                 to_npz(ds, out_dir / DATA_FILE)
-            return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=ckpt_path, write_config=not resume)
+            return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=ckpt_path, write_config=not resume, started=started)
         except Interrupted as err:
             if not existed and not (out_dir / CONFIG_FILE).exists():
                 shutil.rmtree(out_dir, ignore_errors=True)
@@ -104,7 +107,7 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
 
 
 def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, ckpt_path: str | None,
-           write_config: bool = True) -> RunResult:
+           write_config: bool = True, started: float | None = None) -> RunResult:
     from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
     from ..data.datamodule import SeriesDataModule
@@ -116,9 +119,12 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
         cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
     module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
+    saved_cfg, cfg = cfg, with_batch_size(cfg, ds)  # config.json keeps batch_size None (the rule), resolved beside
     schedule = schedule_for(cfg, len(ds.splits["train"]))
+    if cfg.limit_batches is not None:  # Lightning stops each epoch there; the schedule's steps follow
+        schedule = dataclasses.replace(schedule, batches_per_epoch=min(schedule.batches_per_epoch, cfg.limit_batches))
     if write_config and rank_zero():
-        write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds))
+        write_json(out_dir / CONFIG_FILE, resolved_config(saved_cfg, kwargs, ds, batch_size=schedule.batch_size))
     data = SeriesDataModule(ds, schedule.batch_size, cfg.seed, drop_last=schedule.drop_last)
     try:
         trained = train_module(module, data, cfg, out_dir, schedule=schedule, quiet=quiet, ckpt_path=ckpt_path)
@@ -137,6 +143,10 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     save_model(out_dir / MODEL_FILE, model, kwargs, ds)
     metrics = {split: evaluate_split(model, ds, split) for split in ("val", "test")}
     metrics["train_seconds"] = round(trained.seconds, 3)
+    if trained.samples_per_second is not None:  # training batches only, one process (benchmarks/data_scale.py)
+        metrics["train_samples_per_second"] = round(trained.samples_per_second, 1)
+    if trained.first_batch is not None and started is not None:  # data loading, statistics, model and Lightning set-up
+        metrics["seconds_to_first_batch"] = round(trained.first_batch - started, 3)
     metrics["epochs"] = trained.epochs
     metrics["steps"] = schedule.steps
     # The saved weights are the EMA at the last step; this checkpoint holds them (and what --resume needs).
@@ -234,13 +244,25 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
     )
 
 
-def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet) -> dict:
+def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, batch_size: int | None = None) -> dict:
     """``config.json``: every option, plus what training resolved about the model and the data."""
     resolved = cfg.to_dict()
     resolved["resolved"] = {"model": {k: v for k, v in model_kwargs.items() if k != "adjacency"},
                             "data": ds.summary(), "node_names": list(ds.node_names),
-                            "class_names": list(ds.class_names) if ds.class_names else None}
+                            "class_names": list(ds.class_names) if ds.class_names else None,
+                            "batch_size": batch_size}
     return resolved
 
 
-__all__ = ["RunResult", "check_same_config", "fit", "model_kwargs_for", "resolved_config"]
+def with_batch_size(cfg: TrainConfig, ds: TimeSeriesSet) -> TrainConfig:
+    """``cfg`` with ``batch_size`` resolved: the user's int, or the rule of :mod:`attnpool.train.batching` on the
+    training part's size, the nodes and the steps."""
+    if cfg.batch_size is not None:
+        return cfg
+    from ..train.batching import default_batch_size
+
+    n_train = max(1, len(ds.splits.get("train", ())))
+    return dataclasses.replace(cfg, batch_size=default_batch_size(n_train, ds.n_nodes, ds.n_steps))
+
+
+__all__ = ["RunResult", "check_same_config", "fit", "model_kwargs_for", "resolved_config", "with_batch_size"]
