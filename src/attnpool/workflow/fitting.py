@@ -67,12 +67,10 @@ def fit(cfg: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False
     out_dir = Path(out_dir)
     ds = load_dataset(cfg)  # before Lightning's slow import, so bad data is reported at once
 
-    from lightning.pytorch.utilities import rank_zero_only
-
     _check_engine(cfg)  # before the run directory exists, so a wrong device leaves nothing behind
 
     # Under DDP every process runs fit; only global rank 0 checks, locks, clears and writes the run directory.
-    if rank_zero_only.rank != 0:
+    if not rank_zero():
         out_dir.mkdir(parents=True, exist_ok=True)
         return _train(cfg, ds, out_dir, quiet=quiet, ckpt_path=_resume_checkpoint(out_dir) if resume else None,
                           started=started)
@@ -158,9 +156,16 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
 
 
 def rank_zero() -> bool:
+    """Whether this process is global rank 0, known before the Trainer exists: Lightning's own rank (set in the
+    processes it launches, or from ``RANK``/``LOCAL_RANK``), and ``NODE_RANK`` of a multi-node launch (on
+    machine 1 and up, Lightning's rank reads 0 until the Trainer connects: without this, every machine would
+    lock and write the run directory)."""
     from lightning.pytorch.utilities import rank_zero_only
 
-    return rank_zero_only.rank == 0
+    if "RANK" in os.environ:
+        return os.environ["RANK"].strip() in ("", "0")
+    node = os.environ.get("NODE_RANK", os.environ.get("GROUP_RANK", "0")).strip() or "0"
+    return rank_zero_only.rank == 0 and node == "0"
 
 
 # Options that change how a run is computed, not what it computes: a resumed run may give them anew.
