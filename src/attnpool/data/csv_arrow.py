@@ -90,6 +90,7 @@ def read_csv_arrow(path: str, *, time_column=None, delimiter=",") -> RawSeries |
 
     times = [t.strip() for t in table.column(t_col).to_pylist()]
     del table
+    pa.default_memory_pool().release_unused()  # hand the parser's buffers back rather than keep them for later
     if times and max(map(len, times)) > csv.field_size_limit():  # the csv module refuses such a cell
         return None
     if nulls:

@@ -93,7 +93,7 @@ def _scan(path: str, shape, fortran: bool, dtype, offset: int) -> bool:
     total = int(np.prod(shape))
     per_chunk = max(1, CHUNK_BYTES // dtype.itemsize)
     n = min(per_chunk, total)
-    buffer, magnitude, in_range = np.empty(n, dtype=dtype), np.empty(n, dtype=dtype), np.empty(n, dtype=bool)
+    buffer, magnitude, finite_mask = np.empty(n, dtype=dtype), np.empty(n, dtype=dtype), np.empty(n, dtype=bool)
     has_missing, any_present, done = False, False, 0
     with open(path, "rb") as f:
         f.seek(offset)
@@ -103,17 +103,20 @@ def _scan(path: str, shape, fortran: bool, dtype, offset: int) -> bool:
             got = f.readinto(memoryview(x).cast("B"))
             if got != x.nbytes:
                 raise DataError(f"{path}: truncated: read {done + got // dtype.itemsize} of {total} values")
-            ok = np.less_equal(np.abs(x, out=magnitude[:m]), FLOAT32_MAX, out=in_range[:m])  # False at NaN, inf, 1e39
-            if not ok.all():
-                bad = ~ok & ~np.isnan(x)
+            # One pass in the usual case (every value finite); a float32 that is finite is within float32.
+            finite = np.isfinite(x, out=finite_mask[:m])  # False at NaN (missing) and inf
+            all_finite = bool(finite.all())
+            any_present = any_present or all_finite or bool(finite.any())
+            in_range = dtype.itemsize == 4 or (all_finite and x.max() <= FLOAT32_MAX and x.min() >= -FLOAT32_MAX)
+            if not (all_finite and in_range):
+                bad = np.abs(x, out=magnitude[:m]) > FLOAT32_MAX  # inf, and float64 beyond float32; NaN is not
                 if bad.any():
                     k = int(np.flatnonzero(bad)[0])
                     where = np.unravel_index(done + k, shape, order="F" if fortran else "C")
                     raise DataError(f"{path}: value {float(x[k])!r} at {_position(where)} is not finite in float32 "
                                     f"(NaN marks a missing value; inf is refused)")
-                has_missing = True
-            any_present = any_present or bool(ok.any())
-            done += len(x)
+                has_missing = has_missing or not all_finite
+            done += m
     if not any_present:
         raise DataError(f"{path}: every value is missing ({total} values are NaN); nothing to learn from")
     return has_missing
