@@ -16,18 +16,19 @@ The time column is the one named ``time``, ``date``, ``timestamp`` or ``datetime
 from __future__ import annotations
 
 import csv
+import math
 import os
 
 import numpy as np
 
 from ..errors import DataError
+from .csv_arrow import read_csv_arrow
 from .dataset import TimeSeriesSet
 from .series import RawSeries
 from .splits import check_nonempty, chronological_split
-from .wide_columns import (  # noqa: F401  (TIME_NAMES: importable from here, as it always was)
+from .wide_columns import (
     FLOAT32_MAX,
     MISSING,
-    TIME_NAMES,
     check_header,
     first_out_of_order,
     layout,
@@ -122,7 +123,7 @@ def read_csv_series(path: str, *, time_column=None, delimiter=",") -> RawSeries:
     """Read and validate a wide CSV into one series (no windows): values float64 ``[L, N, F]`` (NaN = missing).
 
     Reads through pyarrow's CSV reader when pyarrow is installed (``pip install attnpool[columnar]``): about
-    ten times faster, in a fraction of the memory. Without it, or when the fast reader meets anything it cannot
+    ten times faster than row by row (benchmarks/results/read_speed.md). Without it, or when the fast reader meets anything it cannot
     vouch for (a bad cell, rows out of order, an unusual missing-value spelling), the row-by-row reader reads
     the file: it gives the same series and names the exact line and column of any problem.
 
@@ -141,8 +142,6 @@ def read_csv_series(path: str, *, time_column=None, delimiter=",") -> RawSeries:
         raise DataError(f"{path}: file not found")
     if os.path.isdir(path):
         raise DataError(f"{path}: is a directory, expected a .csv file")
-    from .csv_arrow import read_csv_arrow
-
     raw = read_csv_arrow(path, time_column=time_column, delimiter=delimiter)
     if raw is not None:
         return raw
@@ -224,19 +223,20 @@ def _parse(path, delimiter, header, t_col, columns, n_rows):
                 raise DataError(f"{path}: line {line} has {len(row)} cells, the header has {width}")
             times.append(row[t_col].strip())
             lines[r] = line
-            out = values[r]
-            for k, c in enumerate(flat):
+            out = []  # Python floats, stored once per row (math.isfinite: a numpy call per cell costs more than parsing)
+            for c in flat:
                 cell = row[c].strip()
                 if cell.lower() in MISSING:
-                    out[k] = np.nan
+                    out.append(math.nan)
                     continue
                 try:
                     v = float(cell)
                 except ValueError:
                     raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not a number") from None
-                if not np.isfinite(v) or abs(v) > FLOAT32_MAX:  # the model reads float32: 1e39 would become inf
+                if not math.isfinite(v) or abs(v) > FLOAT32_MAX:  # the model reads float32: 1e39 would become inf
                     raise DataError(f"{path}: line {line}, column {header[c]!r}: {cell!r} is not finite in float32")
-                out[k] = v
+                out.append(v)
+            values[r] = out
     if len(times) != n_rows:
         raise DataError(f"{path}: the file changed while it was read ({len(times)} rows, then {n_rows})")
     return times, lines, values.reshape(n_rows, N, F)
