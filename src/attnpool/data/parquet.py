@@ -29,7 +29,7 @@ from .wide_columns import FLOAT32_MAX, TIME_NAMES, first_out_of_order, layout, p
 
 LAYOUTS = ("wide", "long")
 #: Rows per batch when a wide table is copied into the series (bounded memory beside the series itself).
-BATCH_BYTES = 32 << 20
+BATCH_BYTES = 8 << 20
 
 
 def read_parquet_series(path: str, *, time_column=None, layout=None, node_column=None, value_columns=None) -> RawSeries:
@@ -188,20 +188,24 @@ def _read_long(pf, schema, names, time_column, node_column, value_columns, path)
         rank[order] = np.arange(len(order))
         time_code = rank[distinct.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
         times = np.asarray([text[j] for j in order], dtype=str)
+        del distinct
     else:
         time_sorted, time_code = _codes(time_ids, pc)
         times = time_sorted.to_numpy(zero_copy_only=False)
     L, N, F = len(times), len(node_names), len(value_columns)
 
-    # One row per (time, node): flat position time * N + node.
+    # One row per (time, node): flat position time * N + node. The time and node columns are done with.
     flat = time_code.astype(np.int64) * N + node_code
+    del time_code, node_code, time_ids, node_ids
+    table = table.select(value_columns)
     seen = np.zeros(L * N, dtype=bool)
     seen[flat] = True
     if np.count_nonzero(seen) < n_rows:
         order = np.argsort(flat, kind="stable")
         d = int(np.flatnonzero(np.diff(flat[order]) == 0)[0])
         a, b = int(order[d]), int(order[d + 1])
-        raise DataError(f"{path}: time {_show(times[time_code[a]])} and node {node_names[node_code[a]]!r} have two rows "
+        t, n = divmod(int(flat[a]), N)
+        raise DataError(f"{path}: time {_show(times[t])} and node {node_names[n]!r} have two rows "
                         f"(rows {a + 1} and {b + 1}); a long table needs one row per (time, node)")
     del seen
 
