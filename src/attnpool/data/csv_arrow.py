@@ -91,7 +91,9 @@ def read_csv_arrow(path: str, *, time_column=None, delimiter=",") -> RawSeries |
     times = [t.strip() for t in table.column(t_col).to_pylist()]
     del table
     pa.default_memory_pool().release_unused()  # hand the parser's buffers back rather than keep them for later
-    if times and max(map(len, times)) > csv.field_size_limit():  # the csv module refuses such a cell
+    # The csv module refuses a cell over its field size limit (131,072 characters). Checked on the time cells; a
+    # number that long (a 131,072-digit literal) is the one known case pyarrow reads and the row reader refuses.
+    if times and max(map(len, times)) > csv.field_size_limit():
         return None
     if nulls:
         # A row of empty cells (",,") is blank to the row reader and skipped; to pyarrow it is a row of nulls.
