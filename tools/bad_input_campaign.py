@@ -144,7 +144,7 @@ def build_cases(tmp: Path) -> list[tuple[str, list[str]]]:
             cases.append((f"{name}: {verb}", argv))
     cases.append(("npz is a directory", ["train", str(tmp), "--out", str(tmp / "o"), *TINY[2:]]))
     cases.append(("npz missing", ["train", str(tmp / "nope.npz"), "--out", str(tmp / "o"), *TINY[2:]]))
-    cases.append(("unknown extension", ["train", str(tmp / "x.parquet"), "--out", str(tmp / "o"), *TINY[2:]]))
+    cases.append(("unknown extension", ["train", str(tmp / "x.feather"), "--out", str(tmp / "o"), *TINY[2:]]))
     # -- wide CSV
     rows = [f"{i},{np.sin(i / 5):.3f},{np.cos(i / 5):.3f}" for i in range(120)]
 
@@ -190,6 +190,64 @@ def build_cases(tmp: Path) -> list[tuple[str, list[str]]]:
         )
     for flag in (("--window", "0"), ("--window", "500"), ("--horizon", "0"), ("--nodes", "2"), ("--task", "classify")):
         cases.append((f"csv {' '.join(flag)}", ["train", good_csv, "--out", str(tmp / "o"), *flag, *TINY[2:]]))
+    # -- .npy series and Parquet tables (forecasting, like the CSV)
+    series = np.stack([np.sin(np.arange(120) / 5), np.cos(np.arange(120) / 5)], axis=1).astype(np.float32)  # [L, N]
+
+    def npy(name, array):
+        path = tmp / f"{name}.npy"
+        np.save(path, array)
+        return str(path)
+
+    with_inf = series.copy()
+    with_inf[50, 1] = np.inf
+    npys = {
+        "int64": npy("s_int64", series.astype(np.int64)),
+        "float16": npy("s_float16", series.astype(np.float16)),
+        "1-D": npy("s_1d", series[:, 0]),
+        "4-D": npy("s_4d", series[:, :, None, None]),
+        "inf value": npy("s_inf", with_inf),
+        "all NaN": npy("s_nan", np.full_like(series, np.nan)),
+        "too few rows": npy("s_short", series[:5]),
+        "object array": npy("s_object", np.array([[1, "a"]], dtype=object)),
+    }
+    truncated = tmp / "s_truncated.npy"
+    truncated.write_bytes(open(npys["inf value"], "rb").read()[:300])
+    npys["truncated"] = str(truncated)
+    (tmp / "s_names.npy").write_bytes(open(npy("s_names_src", series), "rb").read())
+    (tmp / "s_names.nodes.txt").write_text("a\nb\nc\n")  # 3 names for 2 nodes
+    npys["names file wrong count"] = str(tmp / "s_names.npy")
+    for name, path in npys.items():
+        cases.append((f"npy {name}: train", ["train", path, "--out", str(tmp / "o"), "--window", "10", *TINY[2:]]))
+    cases.append(("npy --data-option level=2", ["train", npy("s_good", series), "--out", str(tmp / "o"), "--window", "10",
+                                                "--data-option", "level=2", *TINY[2:]]))
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # the columnar extra is not installed: no Parquet cases
+        pq = None
+    if pq is not None:
+        def parquet(name, table):
+            path = tmp / f"{name}.parquet"
+            pq.write_table(pa.table(table), path)
+            return str(path)
+
+        steps = list(range(120))
+        parquets = {
+            "string values": parquet("p_str", {"time": steps, "a": [str(v) for v in series[:, 0]], "b": series[:, 1]}),
+            "inf cell": parquet("p_inf", {"time": steps, "a": with_inf[:, 1], "b": series[:, 0]}),
+            "duplicate time,node": parquet("p_dup", {"time": [0, 0, 1], "node": ["a", "a", "a"], "value": [1.0, 2.0, 3.0]}),
+            "null node": parquet("p_nullnode", {"time": [0, 1, 2], "node": ["a", None, "a"], "value": [1.0, 2.0, 3.0]}),
+            "unsorted time": parquet("p_unsorted", {"time": steps[60:] + steps[:60], "a": series[:, 0], "b": series[:, 1]}),
+            "time only": parquet("p_timeonly", {"time": steps}),
+        }
+        (tmp / "p_notparquet.parquet").write_text("time,a\n1,2\n")
+        parquets["not a Parquet file"] = str(tmp / "p_notparquet.parquet")
+        for name, path in parquets.items():
+            cases.append((f"parquet {name}: train", ["train", path, "--out", str(tmp / "o"), "--window", "10", *TINY[2:]]))
+        cases.append(("parquet --data-option layout=diagonal",
+                      ["train", parquet(
+                          "p_good", {"time": steps, "a": series[:, 0], "b": series[:, 1]}),
+                       "--out", str(tmp / "o"), "--window", "10", "--data-option", "layout=diagonal", *TINY[2:]]))
     # -- synthetic options
     for opt in (
         "level=abc",
