@@ -28,7 +28,13 @@ def test_two_node_launch_writes_one_complete_run(tmp_path):
         env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE="2",
                    NODE_RANK=node, PYTHONWARNINGS="ignore")
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
-    outputs = [p.communicate(timeout=280)[0] for p in procs]
+    try:
+        outputs = [p.communicate(timeout=280)[0] for p in procs]
+    finally:  # one side failing leaves the other waiting for its peer (for 30 minutes): never leave it behind
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     assert [p.returncode for p in procs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
     assert "run directory" in outputs[1] and "run directory" not in outputs[0]  # node 0 reports, node 1 is quiet
     assert not (run / "INCOMPLETE").exists() and (run / "model.pt").is_file()
