@@ -1,7 +1,8 @@
 """The training recipe: seeding, the PoolingModule with its normalisation, and the Lightning Trainer: a fixed
-schedule and ensemble size from the data's sizes (:mod:`.schedule`, :func:`plan_for`), no early stopping, the last checkpoint (with the EMA, for ``--resume``) and CSV
-logs. A validation part, when the data has one, is only reported: it chooses neither the checkpoint nor when
-to stop (on small train splits it is a handful of samples). Needs the ``train`` extra."""
+schedule and ensemble size from the data's sizes (:mod:`.schedule`, :func:`plan_for`), no early stopping,
+the last checkpoint (with the EMA, for ``--resume``) and CSV logs. A validation part, when the data has one,
+is only reported: it chooses neither the checkpoint nor when to stop (on small train splits it is a handful
+of samples). Needs the ``train`` extra."""
 
 from __future__ import annotations
 
