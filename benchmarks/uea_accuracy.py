@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         args.pools = args.pools[:2]
     jsonl, report = Path(args.jsonl), Path(args.out)
     jsonl.parent.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        write_report(read_jsonl(jsonl), report, args, "python " + " ".join(
+            shlex.quote(a) for a in [os.path.relpath(__file__), *(argv or sys.argv[1:])]))
+        print(f"wrote {report}")
+        return 0
     done = {key(r) for r in read_jsonl(jsonl)}
     # The first two poolings set by set (so whole sets finish early), the others after them.
     order = [(pool, name, seed) for name in args.sets for pool in args.pools[:2] for seed in args.seeds]
@@ -91,6 +96,7 @@ def parse_args(argv):
     p.add_argument("--jsonl", default=str(HERE / "results" / "uea_accuracy.jsonl"))
     p.add_argument("--out", default=str(HERE / "results" / "uea_accuracy.md"))
     p.add_argument("--runs", default=None, help="folder for the run directories (default: a temporary one)")
+    p.add_argument("--report-only", action="store_true", help="write the report from the JSONL, train nothing")
     return p.parse_args(argv)
 
 
@@ -217,11 +223,33 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
            for m in methods]
     lines.append("| **average** | " + " | ".join(avg) + " |" + " |" * len(methods))
     lines += ["", *checks(by, sets, args, methods), ""]
-    gates = [r for r in rows if r.get("gate_share") is not None]
+    lines += cost_table(by, sets, args)
+    gates = [r for (_, m), runs in by.items() if m == args.pools[0] for r in runs.values()
+             if r.get("gate_share") is not None]
     if gates:
         lines += ["Learned attention share g of `attention-mean` (weights = g·softmax + (1-g)·mean), per set and "
                   "seed: " + "; ".join(f"{r['set']} s{r['seed']} {r['gate_share']:.2f}" for r in gates), ""]
     path.write_text("\n".join(lines) + "\n")
+
+
+def cost_table(by: dict, sets: list[str], args) -> list[str]:
+    """Per set and pooling: what the rules resolved (stride, epochs, members, shift) and the cost of one run:
+    CPU seconds of the process (about the time on an idle core, with 1 thread), wall seconds, load average."""
+    lines = ["Cost per run (mean over the seeds run; CPU s = the training process's CPU time with 1 thread, about "
+             "its time alone on an idle core; wall s under the 1-minute load average shown, on 2 shared cores):", "",
+             "| set | pooling | stride | epochs (steps) | members | shift | CPU s (max) | wall s (max) | load |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name in sets:
+        for m in args.pools:
+            runs = [r for r in by.get((name, m), {}).values() if "cpu_seconds" in r]
+            if not runs:
+                continue
+            first, cpu, wall = runs[0], [r["cpu_seconds"] for r in runs], [r["wall_seconds"] for r in runs]
+            loads = [v for r in runs for v in (r.get("load_average_start"), r.get("load_average")) if v is not None]
+            lines.append(f"| {name} | {m} | {first.get('stride')} | {first['epochs']} ({first.get('optimizer_steps')}) | "
+                         f"{first.get('members')} | {first.get('shift')} | {np.mean(cpu):.0f} ({max(cpu):.0f}) | "
+                         f"{np.mean(wall):.0f} ({max(wall):.0f}) | {min(loads):.1f}-{max(loads):.1f} |")
+    return [*lines, ""]
 
 
 def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
@@ -253,8 +281,13 @@ def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
         out.append(f"- largest seed std of {default}: {worst[2]:.3f} ({worst[0]}) ({'ok' if worst[2] <= 0.05 else 'over 0.05'})")
     secs = [r["train_seconds"] for (s, m), runs in by.items() if m == default for r in runs.values()]
     if secs:
-        out.append(f"- slowest {default} training: {max(secs):.0f} s ({'ok' if max(secs) < BUDGET_SECONDS else 'over'} "
-                   f"the {BUDGET_SECONDS} s budget; {args.threads} thread(s), {args.jobs} runs at once)")
+        out.append(f"- slowest {default} training: {max(secs):.0f} s wall ({'ok' if max(secs) < BUDGET_SECONDS else 'over'} "
+                   f"the {BUDGET_SECONDS} s budget; {args.threads} thread(s), {args.jobs} run(s) at once, under the "
+                   f"load in the cost table)")
+    cpu = [r["cpu_seconds"] for (s, m), runs in by.items() if m == default for r in runs.values() if "cpu_seconds" in r]
+    if cpu:
+        out.append(f"- largest {default} CPU time of one run: {max(cpu):.0f} s (with 1 thread, about its time on an "
+                   f"idle core)")
     return out
 
 
