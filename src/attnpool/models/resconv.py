@@ -222,8 +222,10 @@ class ResConvEncoder(nn.Module):
         h = torch.relu(self.stem_norm(self.stem(_zero(h, m)), coarse))  # [B*N, C, ceil(T/s)]
         for block in self.blocks:
             h = block(h, coarse)
-        if s > 1:  # one vector per input step again: each coarse vector over its s steps, [B*N, C, T]
-            h = _zero(h, coarse).repeat_interleave(s, dim=-1)[..., :steps]
+        if s > 1:  # one vector per input step again: each coarse vector over its s steps
+            # [B*N, C, T'] -> [B*N, C, T', s] -> [B*N, C, T' s] -> [B*N, C, T]; repeat_interleave, written as
+            # expand + flatten, which the ONNX exporters shape correctly
+            h = _zero(h, coarse).unsqueeze(-1).expand(*h.shape, s).flatten(-2)[..., :steps]
         return _zero(h, m).transpose(1, 2)  # [B*N, T, C]
 
 
