@@ -204,6 +204,7 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
     head = "| set | " + " | ".join(methods) + " | " + " | ".join(f"s {m}" for m in methods) + " |"
     lines += [head, "|" + "---|" * (1 + 2 * len(methods))]
     means = {m: [] for m in methods}
+    partial = {m: [] for m in methods}  # per-set means over the seeds that were run
     complete = {m: True for m in methods}
     for name in sets:
         cells, times = [], []
@@ -211,6 +212,8 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
             runs = by.get((name, m), {})
             accs = [runs[s]["accuracy"] for s in args.seeds if s in runs]
             secs = [runs[s]["train_seconds"] for s in args.seeds if s in runs]
+            if accs:
+                partial[m].append(float(np.mean(accs)))
             if len(accs) == len(args.seeds):
                 means[m].append(float(np.mean(accs)))
             else:
@@ -219,8 +222,9 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
                          f"({' '.join(f'{a:.3f}' for a in accs)})")
             times.append("–" if not secs else f"{np.mean(secs):.0f}, {max(secs):.0f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " | " + " | ".join(times) + " |")
-    avg = [f"**{np.mean(means[m]):.3f}**" + ("" if complete[m] else f" ({len(means[m])} sets)") if means[m] else "–"
-           for m in methods]
+    avg = [f"**{np.mean(means[m]):.3f}**" if complete[m] else
+           (f"{np.mean(partial[m]):.3f} over the seeds run ({len(partial[m])} sets; {len(means[m])} with every seed)"
+            if partial[m] else "–") for m in methods]
     lines.append("| **average** | " + " | ".join(avg) + " |" + " |" * len(methods))
     lines += ["", *checks(by, sets, args, methods), ""]
     lines += cost_table(by, sets, args)
@@ -274,6 +278,14 @@ def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
         a, b = np.mean([avg(s, default) for s in both]), np.mean([avg(s, mean) for s in both])
         out.append(f"- {default} pooling average {a:.3f} vs mean pooling {b:.3f} over {len(both)} sets "
                    f"({'ok' if a >= b else 'below'})")
+    if mean and default != mean:  # the same (set, seed) runs of both poolings, whatever seeds were run
+        pairs = [(by[(s, default)][k]["accuracy"], by[(s, mean)][k]["accuracy"]) for s in sets
+                 for k in args.seeds if k in by.get((s, default), {}) and k in by.get((s, mean), {})]
+        if pairs:
+            a, b = np.mean([p[0] for p in pairs]), np.mean([p[1] for p in pairs])
+            wins = sum(p[0] > p[1] for p in pairs), sum(p[0] < p[1] for p in pairs)
+            out.append(f"- paired runs (same set and seed, {len(pairs)} of them): {default} {a:.3f} vs {mean} {b:.3f}; "
+                       f"{default} higher in {wins[0]}, lower in {wins[1]}, equal in {len(pairs) - sum(wins)}")
     spread = [(s, m, float(np.std([r["accuracy"] for r in by[(s, m)].values()]))) for s in sets for m in methods[:1]
               if len(by.get((s, m), {})) == len(args.seeds)]
     worst = max(spread, key=lambda t: t[2]) if spread else None
