@@ -251,7 +251,7 @@ def train_row(path: Path, args, work: Path) -> dict:
     test = metrics.get("test", {})
     return dict(train_seconds_total=res["seconds"], train_peak_rss_mb=res["peak_rss_mb"],
                 train_peak_anon_mb=res["peak_anon_mb"], seconds_to_first_batch=metrics.get("seconds_to_first_batch"),
-                windows_per_s=metrics.get("train_samples_per_second"), batch_size=saved["resolved"].get("batch_size"),
+                windows_per_s=metrics.get("train_samples_per_second"), batch_size=saved["resolved"]["schedule"]["batch_size"],
                 limit_batches=args.limit_batches, test={k: v for k, v in test.items() if not isinstance(v, dict)})
 
 

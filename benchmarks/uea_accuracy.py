@@ -36,6 +36,9 @@ SETS = ("GunPoint", "ArrowHead", "OSULeaf", "ItalyPowerDemand", "BasicMotions", 
 # then plain softmax attention (AttentionPool), on the same encoder and recipe.
 POOLS = ("attention-mean", "mean", "attention")
 BUDGET_SECONDS = 300  # the issue's limit on default training time per set and seed
+# The package's default recipe the attnpool rows were trained with: rows of an earlier recipe stay in the JSONL
+# (with their own tag; "R300" when they have none) and are neither skipped over nor reported as this one's.
+RECIPE = "R2K"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,12 +48,17 @@ def main(argv: list[str] | None = None) -> int:
         args.pools = args.pools[:2]
     jsonl, report = Path(args.jsonl), Path(args.out)
     jsonl.parent.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        write_report(read_jsonl(jsonl), report, args, "python " + " ".join(
+            shlex.quote(a) for a in [os.path.relpath(__file__), *(argv or sys.argv[1:])]))
+        print(f"wrote {report}")
+        return 0
     done = {key(r) for r in read_jsonl(jsonl)}
     # The first two poolings set by set (so whole sets finish early), the others after them.
     order = [(pool, name, seed) for name in args.sets for pool in args.pools[:2] for seed in args.seeds]
     order += [(pool, name, seed) for pool in args.pools[2:] for name in args.sets for seed in args.seeds]
     tasks = [dict(kind="attnpool", set=name, seed=seed, pool=pool, threads=args.threads, steps=args.steps,
-                  ensemble=args.ensemble, runs=args.runs) for pool, name, seed in order]
+                  ensemble=args.ensemble, runs=args.runs, recipe=RECIPE) for pool, name, seed in order]
     todo = [t for t in tasks if key(t) not in done]
     mr = [dict(kind="minirocket", set=name, seed=seed) for name in args.sets for seed in args.seeds]
     mr_todo = [t for t in mr if key(t) not in done] if args.minirocket else []
@@ -88,12 +96,14 @@ def parse_args(argv):
     p.add_argument("--jsonl", default=str(HERE / "results" / "uea_accuracy.jsonl"))
     p.add_argument("--out", default=str(HERE / "results" / "uea_accuracy.md"))
     p.add_argument("--runs", default=None, help="folder for the run directories (default: a temporary one)")
+    p.add_argument("--report-only", action="store_true", help="write the report from the JSONL, train nothing")
     return p.parse_args(argv)
 
 
 def key(row: dict) -> tuple:
     method = row.get("method") or (row["pool"] if row.get("kind") == "attnpool" else "minirocket")
-    return (row["set"], int(row["seed"]), method, row.get("steps"), row.get("ensemble"))
+    recipe = None if method == "minirocket" else row.get("recipe", "R300")
+    return (row["set"], int(row["seed"]), method, row.get("steps"), row.get("ensemble"), recipe)
 
 
 # ---- workers (each in its own process) --------------------------------------------------------------------
@@ -108,17 +118,24 @@ def run_attnpool_task(task: dict, jsonl: str) -> list[dict]:
                       progress=False, **options)
     root = Path(task["runs"]) if task["runs"] else Path(tempfile.mkdtemp(prefix="uea_accuracy_"))
     out = root / f"{task['set']}-{task['pool']}-s{task['seed']}"
-    start = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = fit(cfg, out, overwrite=True, quiet=True)
-    wall = time.perf_counter() - start
-    pool = result.model.pool if hasattr(result.model, "pool") else None
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    members = list(getattr(result.model, "members", [result.model]))
+    shares = [m.pool.share for m in members if hasattr(m.pool, "share")]
+    resolved = json.loads((out / "config.json").read_text())["resolved"]
     row = dict(set=task["set"], seed=task["seed"], method=task["pool"], steps=task["steps"],
-               ensemble=task["ensemble"], accuracy=result.metrics["test"]["accuracy"],
+               ensemble=task["ensemble"], recipe=task["recipe"], accuracy=result.metrics["test"]["accuracy"],
                train_seconds=result.metrics["train_seconds"], wall_seconds=round(wall, 3),
-               epochs=result.metrics["epochs"], optimizer_steps=result.metrics.get("steps"),
-               threads=task["threads"], gate_share=getattr(pool, "share", None),
-               depth=getattr(getattr(result.model, "encoder", None), "depth", None), run=str(out),
-               load_average=os.getloadavg()[0])
+               # the process's CPU time (fit, loading and evaluation): with 1 thread, about the time it would
+               # take on an idle core, whatever the load
+               cpu_seconds=round(cpu, 3), epochs=result.metrics["epochs"],
+               optimizer_steps=result.metrics.get("steps"), members=len(members),
+               stride=resolved["model"].get("stride"), shift=resolved.get("schedule", {}).get("shift"),
+               threads=task["threads"], gate_share=float(np.mean(shares)) if shares else None,
+               depth=getattr(members[0].encoder, "depth", None), run=str(out),
+               load_average=os.getloadavg()[0], load_average_start=load_before)
     append_jsonl(jsonl, row)
     return [row]
 
@@ -172,7 +189,8 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
     methods = [*args.pools, "minirocket"]
     by = {}
     for r in rows:
-        if (r.get("steps"), r.get("ensemble")) in ((args.steps, args.ensemble), (None, None)) or r["method"] == "minirocket":
+        if r["method"] == "minirocket" or ((r.get("steps"), r.get("ensemble")) == (args.steps, args.ensemble)
+                                           and r.get("recipe", "R300") == RECIPE):
             by.setdefault((r["set"], r["method"]), {})[int(r["seed"])] = r
     sets = [s for s in args.sets if any((s, seed) in wanted for seed in args.seeds)]
     lines = ["# attnpool's defaults against MiniRocket on UEA/UCR sets (issue 9)", "",
@@ -186,6 +204,7 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
     head = "| set | " + " | ".join(methods) + " | " + " | ".join(f"s {m}" for m in methods) + " |"
     lines += [head, "|" + "---|" * (1 + 2 * len(methods))]
     means = {m: [] for m in methods}
+    partial = {m: [] for m in methods}  # per-set means over the seeds that were run
     complete = {m: True for m in methods}
     for name in sets:
         cells, times = [], []
@@ -193,6 +212,8 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
             runs = by.get((name, m), {})
             accs = [runs[s]["accuracy"] for s in args.seeds if s in runs]
             secs = [runs[s]["train_seconds"] for s in args.seeds if s in runs]
+            if accs:
+                partial[m].append(float(np.mean(accs)))
             if len(accs) == len(args.seeds):
                 means[m].append(float(np.mean(accs)))
             else:
@@ -201,15 +222,38 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
                          f"({' '.join(f'{a:.3f}' for a in accs)})")
             times.append("–" if not secs else f"{np.mean(secs):.0f}, {max(secs):.0f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " | " + " | ".join(times) + " |")
-    avg = [f"**{np.mean(means[m]):.3f}**" + ("" if complete[m] else f" ({len(means[m])} sets)") if means[m] else "–"
-           for m in methods]
+    avg = [f"**{np.mean(means[m]):.3f}**" if complete[m] else
+           (f"{np.mean(partial[m]):.3f} over the seeds run ({len(partial[m])} sets; {len(means[m])} with every seed)"
+            if partial[m] else "–") for m in methods]
     lines.append("| **average** | " + " | ".join(avg) + " |" + " |" * len(methods))
     lines += ["", *checks(by, sets, args, methods), ""]
-    gates = [r for r in rows if r.get("gate_share") is not None]
+    lines += cost_table(by, sets, args)
+    gates = [r for (_, m), runs in by.items() if m == args.pools[0] for r in runs.values()
+             if r.get("gate_share") is not None]
     if gates:
         lines += ["Learned attention share g of `attention-mean` (weights = g·softmax + (1-g)·mean), per set and "
                   "seed: " + "; ".join(f"{r['set']} s{r['seed']} {r['gate_share']:.2f}" for r in gates), ""]
     path.write_text("\n".join(lines) + "\n")
+
+
+def cost_table(by: dict, sets: list[str], args) -> list[str]:
+    """Per set and pooling: what the rules resolved (stride, epochs, members, shift) and the cost of one run:
+    CPU seconds of the process (about the time on an idle core, with 1 thread), wall seconds, load average."""
+    lines = ["Cost per run (mean over the seeds run; CPU s = the training process's CPU time with 1 thread, about "
+             "its time alone on an idle core; wall s under the 1-minute load average shown, on 2 shared cores):", "",
+             "| set | pooling | stride | epochs (steps) | members | shift | CPU s (max) | wall s (max) | load |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name in sets:
+        for m in args.pools:
+            runs = [r for r in by.get((name, m), {}).values() if "cpu_seconds" in r]
+            if not runs:
+                continue
+            first, cpu, wall = runs[0], [r["cpu_seconds"] for r in runs], [r["wall_seconds"] for r in runs]
+            loads = [v for r in runs for v in (r.get("load_average_start"), r.get("load_average")) if v is not None]
+            lines.append(f"| {name} | {m} | {first.get('stride')} | {first['epochs']} ({first.get('optimizer_steps')}) | "
+                         f"{first.get('members')} | {first.get('shift')} | {np.mean(cpu):.0f} ({max(cpu):.0f}) | "
+                         f"{np.mean(wall):.0f} ({max(wall):.0f}) | {min(loads):.1f}-{max(loads):.1f} |")
+    return [*lines, ""]
 
 
 def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
@@ -234,6 +278,14 @@ def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
         a, b = np.mean([avg(s, default) for s in both]), np.mean([avg(s, mean) for s in both])
         out.append(f"- {default} pooling average {a:.3f} vs mean pooling {b:.3f} over {len(both)} sets "
                    f"({'ok' if a >= b else 'below'})")
+    if mean and default != mean:  # the same (set, seed) runs of both poolings, whatever seeds were run
+        pairs = [(by[(s, default)][k]["accuracy"], by[(s, mean)][k]["accuracy"]) for s in sets
+                 for k in args.seeds if k in by.get((s, default), {}) and k in by.get((s, mean), {})]
+        if pairs:
+            a, b = np.mean([p[0] for p in pairs]), np.mean([p[1] for p in pairs])
+            wins = sum(p[0] > p[1] for p in pairs), sum(p[0] < p[1] for p in pairs)
+            out.append(f"- paired runs (same set and seed, {len(pairs)} of them): {default} {a:.3f} vs {mean} {b:.3f}; "
+                       f"{default} higher in {wins[0]}, lower in {wins[1]}, equal in {len(pairs) - sum(wins)}")
     spread = [(s, m, float(np.std([r["accuracy"] for r in by[(s, m)].values()]))) for s in sets for m in methods[:1]
               if len(by.get((s, m), {})) == len(args.seeds)]
     worst = max(spread, key=lambda t: t[2]) if spread else None
@@ -241,8 +293,13 @@ def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
         out.append(f"- largest seed std of {default}: {worst[2]:.3f} ({worst[0]}) ({'ok' if worst[2] <= 0.05 else 'over 0.05'})")
     secs = [r["train_seconds"] for (s, m), runs in by.items() if m == default for r in runs.values()]
     if secs:
-        out.append(f"- slowest {default} training: {max(secs):.0f} s ({'ok' if max(secs) < BUDGET_SECONDS else 'over'} "
-                   f"the {BUDGET_SECONDS} s budget; {args.threads} thread(s), {args.jobs} runs at once)")
+        out.append(f"- slowest {default} training: {max(secs):.0f} s wall ({'ok' if max(secs) < BUDGET_SECONDS else 'over'} "
+                   f"the {BUDGET_SECONDS} s budget; {args.threads} thread(s), {args.jobs} run(s) at once, under the "
+                   f"load in the cost table)")
+    cpu = [r["cpu_seconds"] for (s, m), runs in by.items() if m == default for r in runs.values() if "cpu_seconds" in r]
+    if cpu:
+        out.append(f"- largest {default} CPU time of one run: {max(cpu):.0f} s (with 1 thread, about its time on an "
+                   f"idle core)")
     return out
 
 

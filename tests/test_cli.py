@@ -64,6 +64,9 @@ def test_config_reuse_gives_the_same_resolved_config(tiny_run, tmp_path):
     first = json.loads((run / "config.json").read_text())
     second = json.loads((again / "config.json").read_text())
     first.pop("epochs"), second.pop("epochs")
+    # the schedule follows the epochs given; everything else (model, members, data) is the same
+    first_schedule, second_schedule = first["resolved"].pop("schedule"), second["resolved"].pop("schedule")
+    assert (first_schedule["epochs"], second_schedule["epochs"]) == (3, 1)
     assert first == second
 
 
@@ -137,9 +140,11 @@ def test_help_defaults_come_from_train_config():
     from attnpool.train import TrainConfig
 
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    text = " ".join(text.split())  # argparse wraps the help lines
     defaults = TrainConfig()
-    assert "(default: 300;" in text and f"(default: {defaults.num_nodes})" in text and defaults.batch_size is None
-    assert "(default: a rule on the data's size" in text  # batch size None = the rule, said in words
+    assert "(default: >= 300 steps and >= 100 epochs" in text and f"(default: {defaults.num_nodes})" in text
+    assert "(default: a rule on the data's size" in text and defaults.batch_size is None  # None = the rule, in words
+    assert f"(default: {defaults.ensemble})" in text and defaults.ensemble == "auto"
     assert f"(default: {defaults.pool})" in text and f"(default: {defaults.lr})" in text
 
 

@@ -63,3 +63,25 @@ def test_bad_arguments(classify_run, tmp_path):
         export_run(classify_run, "tflite")
     with pytest.raises(ValueError, match="is a directory"):
         export_run(classify_run, "torchscript", tmp_path)
+
+
+def test_a_strided_encoder_exports_to_onnx_and_matches_at_other_sizes(tmp_path):
+    """resconv with a stem stride (the recipe gives long series one): the coarse mask, the repeat back to T and
+    the cut to T run in onnxruntime for T that are no multiple of the stride."""
+    from attnpool.data import from_arrays
+    from attnpool.workflow import TrainConfig, fit
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 2, 40, 1)).astype(np.float32)
+    fit(TrainConfig(data=from_arrays(x, np.arange(40) % 2), stride=4, epochs=1, channels=8, ensemble=1,
+                    progress=False), tmp_path / "run", quiet=True)
+    result = export_run(tmp_path / "run", "onnx", tmp_path / "m.onnx", dynamo=False)
+    assert result.max_difference <= 1e-5
+    session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    p = load_run(tmp_path / "run")
+    for S, T in ((1, 5), (3, 42), (9, 61)):
+        xs, mask = _inputs(S, 2, T, 1, seed=T)  # holes anywhere, and a node with no valid step
+        proba, weights = session.run(None, {"x": xs, "mask": mask})
+        want = p.predict(xs, mask)
+        np.testing.assert_allclose(proba, want.proba, atol=1e-5)
+        np.testing.assert_allclose(weights, want.weights, atol=1e-5)

@@ -122,7 +122,9 @@ _TRAIN_FLAGS = [
     ("--encoder", str, " | ".join(ENCODERS)),
     ("--mixer", str, " | ".join(MIXERS)),
     ("--channels", int, "C, the encoder's width"),
-    ("--steps", int, "optimizer steps of the fixed schedule (default: 300; epochs = ceil(steps / batches per epoch))"),
+    ("--stride", int, "resconv's stem stride (default: the rule, the largest of 1, 2, 4 keeping ceil(T / stride) >= 100)"),
+    ("--steps", int, "optimizer steps instead of the rule (default: >= 300 steps and >= 100 epochs within a work "
+                     "budget, see docs/training.md; epochs = ceil(steps / batches per epoch))"),
     ("--epochs", int, "train exactly this many epochs instead of --steps (the option before issue 9)"),
     ("--batch-size", int, "batch size (default: a rule on the data's size: 16 up to 4,096 training samples, then about "
                           "256 batches per epoch, fewer samples per batch for many nodes; docs/training.md)"),
@@ -132,8 +134,10 @@ _TRAIN_FLAGS = [
     ("--weight-decay", float, "AdamW weight decay"),
     ("--dropout", float, "dropout"),
     ("--patience", int, "ignored: training does not stop early since issue 9 (kept so older scripts run)"),
-    ("--ensemble", int, "K models from seeds seed..seed+K-1, probabilities (values) and attention weights averaged"),
-    ("--augment", str, "auto (classify: scale,jitter; regress/forecast: none) | none | scale | jitter | scale,jitter"),
+    ("--ensemble", "ensemble", "K models from seeds seed..seed+K-1, probabilities (values) and attention weights "
+                               "averaged; auto: K = 1 to 3, as many as fit the work budget"),
+    ("--augment", str, "auto (classify: scale,jitter and, on unpadded series of >= 128 steps, shift; regress/forecast: "
+                       "none) | none | a comma-separated list of scale, jitter, shift"),
     ("--ema", float, "decay of the weights' moving average, which is the saved model; 0 = the last weights"),
     ("--label-smoothing", float, "classify: label smoothing"),
     ("--seed", int, "random seed"),
@@ -160,8 +164,19 @@ def _field(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
 
+def _ensemble(text: str):
+    """``--ensemble``: ``auto`` or a count."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an int, got {text!r}") from None
+
+
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     for flag, kind, text in _TRAIN_FLAGS:
+        kind = _ensemble if kind == "ensemble" else kind
         parser.add_argument(flag, type=kind, default=None, help=_flag_help(flag, text))
     parser.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
                         help="extra option for the data reader, e.g. samples=600 (repeatable)")

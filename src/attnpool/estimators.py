@@ -56,10 +56,12 @@ class _AttentionEstimator:
         mixer: ``none | graph | attention`` (default: none).
         channels: C, the encoder's width (default: 32). dropout: (default: 0.1).
         pool_kwargs: extra arguments of the pooling, e.g. ``{"heads": 4}`` (default: None).
-        steps: optimizer steps of the fixed schedule (default: None, 300). epochs: exactly this many epochs
-            instead of ``steps`` (default: None). batch_size: (default: 16). lr: (default: 3e-3).
+        steps: optimizer steps instead of the schedule rule (default: None, the rule: >= 300 steps and >= 100
+            epochs within a work budget, docs/training.md). epochs: exactly this many epochs instead
+            (default: None). batch_size: (default: 16). lr: (default: 3e-3).
         weight_decay: AdamW weight decay (default: 0.05). ensemble: K models from seeds seed..seed+K-1, their
-            probabilities averaged (default: 1). patience: ignored (no early stopping; default: None).
+            probabilities averaged; ``"auto"``: 1 to 3, as many as fit the work budget (default: "auto").
+        patience: ignored (no early stopping; default: None).
         seed: seed of the split, the weights and the batch order (default: 0).
         nodes: how channels group into nodes: None (each channel a node with one feature), an int k (k nodes of
             consecutive channels) or ``"0,1,2|3,4,5"`` (default: None).
@@ -72,7 +74,7 @@ class _AttentionEstimator:
     _task = "classify"
 
     def __init__(self, pool="attention-mean", encoder="resconv", mixer="none", channels=32, dropout=0.1,
-                 pool_kwargs=None, steps=None, epochs=None, batch_size=16, lr=3e-3, weight_decay=0.05, ensemble=1,
+                 pool_kwargs=None, steps=None, epochs=None, batch_size=16, lr=3e-3, weight_decay=0.05, ensemble="auto",
                  patience=None, seed=0, nodes=None, validation=0.0, threads=1, accelerator="auto", devices="1",
                  progress=False):
         self.pool = pool
@@ -184,7 +186,8 @@ class _AttentionEstimator:
             dropout=float(self.dropout), pool_kwargs=dict(self.pool_kwargs or {}),
             steps=None if self.steps is None else int(self.steps), epochs=None if self.epochs is None else int(self.epochs),
             batch_size=int(self.batch_size), lr=float(self.lr), weight_decay=float(self.weight_decay),
-            ensemble=int(self.ensemble), patience=None if self.patience is None else int(self.patience),
+            ensemble=self.ensemble if self.ensemble == "auto" else int(self.ensemble),
+            patience=None if self.patience is None else int(self.patience),
             seed=int(self.seed),
             split=(1.0 - float(self.validation), float(self.validation), 0.0), threads=int(self.threads),
             accelerator=self.accelerator, devices=str(self.devices), progress=bool(self.progress),

@@ -29,7 +29,11 @@ def test_quick_run_writes_rows_and_report_then_resumes(tmp_path):
         ("ItalyPowerDemand", 0, "attention-mean", 8), ("ItalyPowerDemand", 0, "mean", 8)]  # 6 steps -> 2 epochs of 4
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["train_seconds"] > 0 for r in rows)
     assert rows[0]["gate_share"] is not None and rows[1]["gate_share"] is None
+    # the rules' values (ItalyPowerDemand: T=24, 67 train samples: stride 1, no shift, 3 members) and the cost
+    assert all(r["recipe"] == "R2K" and (r["stride"], r["shift"], r["members"]) == (1, 0, 3) for r in rows)
+    assert all(r["cpu_seconds"] > 0 and r["load_average_start"] >= 0 for r in rows)
     report = (tmp_path / "report.md").read_text()
     assert "Command: `python " in report and "--quick" in report
     assert "| ItalyPowerDemand | 0." in report and "Checks (issue 9):" in report
+    assert "| ItalyPowerDemand | attention-mean | 1 | 2 (8) | 3 | 0 |" in report
     assert "0 attnpool runs and 0 MiniRocket fits to do (2 already in" in _run(tmp_path)

@@ -1,10 +1,18 @@
-"""ResConvEncoder: the padding rule for a non-causal encoder, shapes, gradients, the depth rule."""
+"""ResConvEncoder: the padding rule for a non-causal encoder (also with a strided stem), shapes, gradients, the
+depth and stride rules."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from attnpool import make_pool
-from attnpool.models.resconv import MaskedBatchNorm1d, ResConvEncoder, depth_for_length, receptive_field
+from attnpool.models.resconv import (
+    MaskedBatchNorm1d,
+    ResConvEncoder,
+    depth_for_length,
+    receptive_field,
+    stride_for_length,
+)
 
 NORMS = ("batch", "layer")
 
@@ -138,3 +146,112 @@ def test_depth_rule_values():
     assert [depth_for_length(t) for t in (7, 24, 29, 100, 150, 251, 427, 1000)] == [3, 4, 4, 6, 7, 7, 8, 9]
     with pytest.raises(ValueError):
         ResConvEncoder(1, 8, kernel_size=4)
+
+
+# ---- the strided stem (recipe R2K) ------------------------------------------------------------------------
+
+
+def test_stride_rule_values():
+    # the six UEA sets of benchmarks/ (T = longest series) and the rule's edges: ceil(T / s) >= 100, s <= 4
+    sets = {"GunPoint": 150, "ArrowHead": 251, "OSULeaf": 427, "ItalyPowerDemand": 24, "BasicMotions": 100,
+            "JapaneseVowels": 29}
+    assert {name: stride_for_length(t) for name, t in sets.items()} == {
+        "GunPoint": 1, "ArrowHead": 2, "OSULeaf": 4, "ItalyPowerDemand": 1, "BasicMotions": 1, "JapaneseVowels": 1}
+    assert [stride_for_length(t) for t in (1, 198, 199, 200, 396, 397, 5000)] == [1, 1, 2, 2, 2, 4, 4]
+    for t in range(1, 1200):  # the rule itself, checked by brute force
+        s = stride_for_length(t)
+        assert s in (1, 2, 4) and (s == 1 or -(-t // s) >= 100)
+        assert s == 4 or -(-t // (2 * s)) < 100
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        stride_for_length(0)
+
+
+def test_depth_rule_runs_on_the_coarse_steps():
+    assert ResConvEncoder(1, 8, steps=251, stride=2).depth == depth_for_length(126) == 6  # ArrowHead
+    assert ResConvEncoder(1, 8, steps=427, stride=4).depth == depth_for_length(107) == 6  # OSULeaf
+    assert ResConvEncoder(1, 8, steps=427).depth == 8
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="stride must be an int >= 1"):
+            ResConvEncoder(1, 8, stride=bad)
+
+
+def _reference(enc, x, mask):
+    """The strided encoder by hand: the stem as a stride-1 convolution read at every s-th step, the blocks on
+    those coarse steps under the coarse mask ``mask[:, j*s]``, and input step t taking coarse step ``t // s``."""
+    s, steps = enc.stride, x.shape[1]
+    m = mask.unsqueeze(1)
+    h = x.masked_fill(~mask.unsqueeze(-1), 0.0).transpose(1, 2)
+    h = F.conv1d(h, enc.stem.weight, padding=enc.stem_kernel // 2)[..., ::s]
+    coarse = m[..., ::s]
+    h = torch.relu(enc.stem_norm(h, coarse))
+    for block in enc.blocks:
+        h = block(h, coarse)
+    h = h.masked_fill(~coarse, 0.0)
+    h = h[..., torch.arange(steps) // s]  # [B, C, T]
+    return h.masked_fill(~m, 0.0).transpose(1, 2)
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+@pytest.mark.parametrize("train", [False, True])
+def test_strided_encoder_matches_the_hand_computed_reference(stride, train):
+    torch.manual_seed(0)
+    enc = ResConvEncoder(2, 16, steps=41, stride=stride, dropout=0.0).train(train)
+    x = torch.randn(5, 41, 2)  # 41: not a multiple of the stride
+    mask = torch.ones(5, 41, dtype=torch.bool)
+    mask[1, 30:] = False  # right padding
+    mask[3, 7:12] = False  # and a hole
+    out = enc(x, mask)
+    assert out.shape == (5, 41, 16)
+    torch.testing.assert_close(out, _reference(enc, x, mask), atol=1e-5, rtol=1e-5)
+    # one vector per input step, constant within each block of `stride` steps (row 0 has no masked step)
+    blocks = out[0, : 41 // stride * stride].reshape(41 // stride, stride, 16)
+    assert (blocks == blocks[:, :1]).all()
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+@pytest.mark.parametrize("train", [False, True])
+def test_strided_masked_steps_never_change_valid_steps(stride, train):
+    torch.manual_seed(0)
+    enc = ResConvEncoder(2, 16, steps=40, stride=stride, dropout=0.0).train(train)
+    x = torch.randn(6, 40, 2)
+    mask = torch.rand(6, 40) > 0.3  # holes anywhere
+    mask[:, 0] = True
+    x_nan, x_big = x.clone(), x.clone()
+    x_nan[~mask], x_big[~mask] = float("nan"), 1e6
+    h_nan = enc(x_nan, mask)
+    assert torch.isfinite(h_nan).all() and (h_nan[~mask] == 0).all()
+    torch.testing.assert_close(h_nan, enc(x_big, mask))
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+def test_strided_right_padding_changes_nothing(stride):
+    """Extra right padding (NaN) of any length: the valid steps' encodings are the unpadded series', in eval
+    mode and with training-mode batch statistics (the coarse mask keeps exactly the unpadded coarse steps)."""
+    torch.manual_seed(0)
+    enc = ResConvEncoder(2, 16, steps=40, stride=stride, dropout=0.0)
+    with torch.no_grad():
+        enc.train()
+        enc(torch.randn(8, 40, 2) * 3 + 1)
+    x = torch.randn(3, 25, 2)
+    for train in (False, True):
+        enc.train(train)
+        h = enc(x)
+        for extra in (1, 3, 15):
+            padded = torch.cat([x, torch.full((3, extra, 2), float("nan"))], dim=1)
+            mask = torch.zeros(3, 25 + extra, dtype=torch.bool)
+            mask[:, :25] = True
+            hp = enc(padded, mask)
+            torch.testing.assert_close(hp[:, :25], h, atol=1e-5, rtol=1e-5)
+            assert (hp[:, 25:] == 0).all()
+
+
+def test_strided_gradients_are_finite_and_zero_at_masked_inputs():
+    torch.manual_seed(0)
+    enc = ResConvEncoder(1, 8, steps=30, stride=4, dropout=0.0).train()
+    x = torch.randn(4, 30, 1, requires_grad=True)
+    mask = torch.ones(4, 30, dtype=torch.bool)
+    mask[2, 17:] = False
+    z, _ = make_pool("attention-mean", 8)(enc(x.masked_fill(~mask.unsqueeze(-1), float("nan")), mask), mask=mask,
+                                          return_weights=True)
+    z.pow(2).sum().backward()
+    assert torch.isfinite(x.grad).all() and (x.grad[~mask] == 0).all()

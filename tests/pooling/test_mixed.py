@@ -1,5 +1,7 @@
 """AttentionMeanPool: w = g * softmax(scores) + (1 - g) * mean, with AttentionPool's scoring MLP."""
 
+import math
+
 import pytest
 import torch
 
@@ -51,3 +53,14 @@ def test_bad_gate_is_refused_and_reset_restores_it():
         pool.gate.fill_(3.0)
     pool.reset_parameters()
     assert float(pool.gate.detach()) == -1.0 and repr(pool) == "AttentionMeanPool(4, hidden=2)"
+
+
+def test_gate_starts_at_minus_two_near_the_mean():
+    """The default gate -2 (recipe R2K, the harness's ``mixg@-2``): g = sigmoid(-2) = 0.12 at the start."""
+    torch.manual_seed(0)
+    pool = AttentionMeanPool(8)
+    assert float(pool.gate.detach()) == -2.0 and pool.share == pytest.approx(1 / (1 + math.exp(2)))
+    feat = torch.randn(3, 10, 8)
+    _, w = pool(feat, return_weights=True)
+    softmax = torch.softmax(pool.attention(feat).squeeze(-1), dim=-1)
+    torch.testing.assert_close(w, 0.11920292 * softmax + 0.88079708 / 10)

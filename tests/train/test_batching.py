@@ -40,11 +40,12 @@ def test_bad_sizes_are_refused_by_name(bad):
         default_batch_size(100, bad, 10)
 
 
-def test_a_run_resolves_none_and_keeps_an_int(tmp_path):
-    from attnpool.data import load_data
+def test_a_run_resolves_none_and_keeps_an_int():
     from attnpool.train import TrainConfig
-    from attnpool.workflow.fitting import with_batch_size
+    from attnpool.train.recipe import batch_size_for
 
-    ds = load_data("synthetic:peaks", samples=60)
-    assert with_batch_size(TrainConfig(), ds).batch_size == 16
-    assert with_batch_size(TrainConfig(batch_size=5), ds).batch_size == 5
+    small = {"n_nodes": 7, "steps": 30}
+    assert batch_size_for(TrainConfig(), 60, small) == 16
+    assert batch_size_for(TrainConfig(batch_size=5), 60, small) == 5
+    assert batch_size_for(TrainConfig(), 20_000, small) == 64
+    assert batch_size_for(TrainConfig(), 73_000, {"n_nodes": 10_000, "steps": 12}) == 4

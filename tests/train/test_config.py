@@ -25,7 +25,9 @@ def test_defaults_and_alternative_pool_spellings_are_valid():
         ({"ema": 1.0}, "ema", "ema must be >= 0 and < 1, got 1.0"),
         ({"label_smoothing": -0.1}, "label_smoothing", "label_smoothing must be >= 0 and < 1, got -0.1"),
         ({"augment": "mixup"}, "augment", "augment must be 'auto', 'none' or a comma-separated list of scale, "
-                                          "jitter, got 'mixup'"),
+                                          "jitter, shift, got 'mixup'"),
+        ({"ensemble": "three"}, "ensemble", "ensemble must be an int or 'auto', got 'three' (str)"),
+        ({"stride": 0}, "stride", "stride must be >= 1, got 0"),
         ({"batch_size": -1}, "batch_size", "batch_size must be >= 1, got -1"),
         ({"patience": -1}, "patience", "patience must be >= 0, got -1"),
         ({"patience": 2.5}, "patience", "patience must be an int or None, got 2.5 (float)"),
@@ -87,3 +89,10 @@ def test_fit_validates_before_reading_data_and_leaves_the_config_alone(tmp_path)
     with pytest.raises(ConfigError, match="epochs must be >= 1"):
         fit(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists() and cfg.epochs == 0 and cfg.task is None
+
+
+def test_stride_on_an_encoder_without_one_is_refused():
+    TrainConfig(stride=2).validate()  # resconv takes it
+    with pytest.raises(ConfigError, match="encoder 'tcn' .*no option stride") as info:
+        TrainConfig(encoder="tcn", stride=2).validate()
+    assert info.value.key == "encoder"

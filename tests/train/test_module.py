@@ -68,3 +68,22 @@ def test_augmentation_scales_and_jitters_classification_inputs_only():
     assert torch.equal(reg.augment(x, reg.model), x)
     changed = clf.augment(x, clf.model) - x
     assert changed.abs().max() > 0 and changed.std() < 0.3  # small: 0.1 scale and 0.03 jitter in std units
+
+
+def test_circular_shift_rolls_each_sample_by_at_most_k_steps():
+    torch.manual_seed(0)
+    module = PoolingModule({**NET, "task": "classify", "n_nodes": 2, "steps": 20}, augment="shift", shift=3)
+    assert module.augmentations == ("shift",) and module.shift == 3
+    x = torch.randn(64, 2, 20, 1)
+    out = module.augment(x, module.model)
+    seen = set()
+    for b in range(64):  # each sample is x rolled by one shift in -3..3, the same for all its nodes
+        matches = [k for k in range(-3, 4) if torch.equal(out[b], torch.roll(x[b], k, dims=1))]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert seen == set(range(-3, 4))
+    # "shift" absent from augment: no roll whatever k is; k = 0: none either
+    assert torch.equal(PoolingModule({**NET, "task": "classify"}, augment="none", shift=3).augment(x, module.model), x)
+    assert PoolingModule({**NET, "task": "classify"}, shift=0).shift == 0
+    with pytest.raises(ValueError, match="shift must be an int >= 0, got -1"):
+        PoolingModule({**NET, "task": "classify"}, shift=-1)

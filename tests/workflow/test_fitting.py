@@ -60,7 +60,7 @@ def test_limit_batches_caps_each_epoch_and_the_batch_rule_is_recorded(tmp_path):
     result = fit(cfg, tmp_path / "run", quiet=True)
     assert result.metrics["steps"] == 6  # 3 epochs x 2 batches, not 3 x 13
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["batch_size"] is None and saved["resolved"]["batch_size"] == 16  # the rule, resolved beside
+    assert saved["batch_size"] is None and saved["resolved"]["schedule"]["batch_size"] == 16  # the rule, resolved beside
     assert saved["limit_batches"] == 2
     rows = list(csv.DictReader(open(tmp_path / "run" / "logs" / "metrics.csv")))
     assert max(int(r["step"]) for r in rows if r.get("step")) <= 6

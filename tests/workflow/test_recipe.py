@@ -1,12 +1,18 @@
 """The issue-9 recipe end to end on tiny data: a shipped split trains whole, the saved model is the EMA at the
 last step, the checkpoint holds the EMA for --resume, and an ensemble run evaluates, predicts and explains."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
+from attnpool.data import from_arrays
+from attnpool.errors import ConfigError
 from attnpool.models import SpatioTemporalEnsemble
+from attnpool.train.recipe import plan_for, shift_for
 from attnpool.workflow import TrainConfig, evaluate_run, explain_run, fit, load_run, predict_run
+from attnpool.workflow.fitting import model_kwargs_for
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +27,7 @@ def npz(tmp_path_factory):
 
 
 def _cfg(data, **kw):
+    kw.setdefault("ensemble", 1)  # one net, whose weights the tests read (the auto rule: its own tests below)
     return TrainConfig(data=data, steps=6, batch_size=16, progress=False, **kw)
 
 
@@ -62,3 +69,55 @@ def test_ensemble_run_evaluates_predicts_and_explains(npz, tmp_path):
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
     explain_run(tmp_path / "run", None, tmp_path / "explain")
     assert any((tmp_path / "explain").iterdir())
+
+
+def _set(n_train, nodes, steps, *, padded=False, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_train + 10, nodes, steps, 1)).astype(np.float32)
+    if padded:
+        x[1, :, steps // 2:] = np.nan  # one shorter series: the set has padding
+    y = np.arange(n_train + 10) % 2
+    return from_arrays(x, y, parts=np.array(["train"] * n_train + ["test"] * 10))
+
+
+@pytest.mark.parametrize(("n_train", "nodes", "steps", "padded", "stride", "epochs", "members", "shift"), [
+    (50, 1, 150, False, 1, 100, 3, 15),     # GunPoint's sizes
+    (36, 1, 251, False, 2, 150, 3, 25),     # ArrowHead's
+    (200, 1, 427, False, 4, 100, 1, 42),    # OSULeaf's
+    (67, 1, 24, False, 1, 100, 3, 0),       # ItalyPowerDemand's: too short to shift
+    (40, 6, 100, False, 1, 150, 1, 0),      # BasicMotions'
+    (270, 12, 29, True, 1, 56, 1, 0),       # JapaneseVowels': padded, and the work cap sets the epochs
+])
+def test_the_rules_on_the_six_sets_sizes(n_train, nodes, steps, padded, stride, epochs, members, shift):
+    ds = _set(n_train, nodes, steps, padded=padded)
+    cfg = TrainConfig(data=ds).validate()
+    kwargs = model_kwargs_for(cfg, ds)
+    schedule, k = plan_for(cfg, n_train, kwargs)
+    assert (kwargs["stride"], schedule.epochs, kwargs["members"], k) == (stride, epochs, members, members)
+    assert shift_for(cfg, ds.task, ds.subset(ds.splits["train"])) == shift
+
+
+def test_user_options_override_the_rules():
+    ds = _set(36, 1, 251)
+    cfg = TrainConfig(data=ds, stride=1, ensemble=2, steps=40).validate()
+    kwargs = model_kwargs_for(cfg, ds)
+    schedule, _ = plan_for(cfg, 36, kwargs)
+    assert (kwargs["stride"], kwargs["members"], schedule.epochs) == (1, 2, 20)
+    tcn = model_kwargs_for(TrainConfig(data=ds, encoder="tcn", ensemble=1).validate(), ds)
+    assert tcn["stride"] is None  # an encoder without a stem stride is not offered one
+    padded = _set(30, 1, 200, padded=True)
+    with pytest.raises(ConfigError, match="augment 'shift' needs series without padding"):
+        shift_for(TrainConfig(data=padded, augment="scale,shift"), "classify", padded.subset(padded.splits["train"]))
+    assert shift_for(TrainConfig(data=padded, augment="auto"), "classify", padded.subset(padded.splits["train"])) == 0
+
+
+def test_a_strided_auto_ensemble_run_is_saved_resolved_and_reloads(tmp_path):
+    ds = _set(36, 1, 251)
+    result = fit(TrainConfig(data=ds, steps=4, channels=8, progress=False), tmp_path / "run", quiet=True)
+    resolved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]
+    assert resolved["model"]["stride"] == 2 and resolved["model"]["members"] == 3  # a 4-step member is cheap
+    assert resolved["schedule"]["shift"] == 25 and resolved["schedule"]["steps"] == 4
+    model, _, _ = load_run(tmp_path / "run")
+    assert isinstance(model, SpatioTemporalEnsemble) and model.stride == 2
+    assert all(m.encoder.stride == 2 and m.encoder.depth == 6 for m in model.members)
+    assert evaluate_run(tmp_path / "run")["test"] == result.metrics["test"]

@@ -18,8 +18,8 @@ from .resconv import ResConvEncoder
 
 
 def make_encoder(name: str, in_features: int, channels: int, *, layers: int | None = None,
-                 kernel_size: int | None = None, dropout: float = 0.1, steps: int | None = None, device=None,
-                 dtype=None) -> nn.Module:
+                 kernel_size: int | None = None, dropout: float = 0.1, steps: int | None = None,
+                 stride: int | None = None, device=None, dtype=None) -> nn.Module:
     """Build the encoder called ``name`` (a key of :data:`ENCODERS`: ``resconv``, ``linear``, ``tcn``, ``gru``).
 
     Args:
@@ -31,15 +31,17 @@ def make_encoder(name: str, in_features: int, channels: int, *, layers: int | No
         dropout: dropout, for encoders that use it (default: 0.1).
         steps: the (longest) series length T the model is built for; encoders whose depth follows T
             (``resconv``) take it, the others do not need it (default: None, the encoder's own depth).
+        stride: the stem stride, for encoders that have one (``resconv``; default: None, the encoder's own: 1).
         device, dtype: where and in which dtype the parameters are created, as torch's own layers take them.
     """
     options = {"dropout": dropout, "device": device, "dtype": dtype}
     if steps is not None:  # facts about the data, not a choice: offered to the encoders that take it
         options["steps"] = steps
     # None = "the encoder's own default": only values the caller chose are passed on, and honoured.
-    options.update({k: v for k, v in (("layers", layers), ("kernel_size", kernel_size)) if v is not None})
+    options.update({k: v for k, v in (("layers", layers), ("kernel_size", kernel_size), ("stride", stride))
+                    if v is not None})
     encoder = build(ENCODERS, "encoder", name, in_features, channels, **options)
-    for key in ("layers", "kernel_size"):
+    for key in ("layers", "kernel_size", "stride"):
         if key in options and key not in inspect.signature(type(encoder)).parameters:
             raise ValueError(f"encoder {name!r} has no option {key}, got {key}={options[key]!r}")
     return encoder
@@ -55,6 +57,7 @@ class LinearEncoder(nn.Module):
         super().__init__()
         self.proj = nn.Linear(in_features, channels, device=device, dtype=dtype)
         self.act = nn.GELU()
+        self.depth = 1  # layers, for the training recipe's work rule
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         return _zero(self.act(self.proj(_zero(x, mask))), mask)
@@ -74,6 +77,7 @@ class TCNEncoder(nn.Module):
         for key, value in (("layers", layers), ("kernel_size", kernel_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{key} must be an int >= 1, got {value!r}")
+        self.depth = layers  # for the training recipe's work rule
         self.proj = nn.Linear(in_features, channels, device=device, dtype=dtype)
         self.blocks = nn.ModuleList(
             CausalConvBlock(channels, kernel_size, dilation=2**i, dropout=dropout, device=device, dtype=dtype)
@@ -116,6 +120,7 @@ class GRUEncoder(nn.Module):
         super().__init__()
         if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
             raise ValueError(f"layers must be an int >= 1, got {layers!r}")
+        self.depth = layers  # for the training recipe's work rule
         self.proj = nn.Linear(in_features, channels, device=device, dtype=dtype)
         self.gru = nn.GRU(channels, channels, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0,
                           device=device, dtype=dtype)

@@ -50,7 +50,7 @@ class SpatioTemporalEnsemble(nn.Module):
         # The attributes the workflow reads off a model (task, sizes, normalisation) are the members'.
         self.task, self.n_nodes, self.n_features = first.task, first.n_nodes, first.n_features
         self.out_features, self.per_node, self.target_feature = first.out_features, first.per_node, first.target_feature
-        self.steps = first.steps
+        self.steps, self.stride = first.steps, first.stride
 
     @property
     def x_mean(self) -> Tensor:

@@ -40,6 +40,9 @@ class SpatioTemporalNet(nn.Module):
         steps: the (longest) series length T the model is built for; ``resconv`` sets its depth from it (see
             :func:`~attnpool.models.resconv.depth_for_length`), so ``model.pt`` keeps it and rebuilds the same
             network. Any T works at prediction time (default: None, the encoder's own depth).
+        stride: ``resconv``'s stem stride (the training recipe's rule:
+            :func:`~attnpool.models.resconv.stride_for_length`; ``model.pt`` keeps it). Default: None, the
+            encoder's own (1), which is also what a ``model.pt`` written before strides existed gets.
         device: where the parameters and buffers are created (default: torch's default device).
         dtype: their floating dtype (default: torch's default dtype, float32).
 
@@ -64,6 +67,7 @@ class SpatioTemporalNet(nn.Module):
         dropout: float = 0.1,
         pool_kwargs: dict | None = None,
         steps: int | None = None,
+        stride: int | None = None,
         device=None,
         dtype=None,
     ):
@@ -80,9 +84,10 @@ class SpatioTemporalNet(nn.Module):
             raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
         self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
-        self.steps = steps
+        self.steps, self.stride = steps, stride
         factory = {"device": device, "dtype": dtype}
-        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, **factory)
+        self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, stride=stride,
+                                    **factory)
         self.pool = _make_pool_on(pool, channels, dict(pool_kwargs or {}), factory)
         self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout, **factory)
         if task == "classify" or (task == "regress" and not per_node):

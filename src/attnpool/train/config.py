@@ -33,10 +33,11 @@ class TrainConfig:
     encoder: str = "resconv"
     mixer: str = "none"
     channels: int = 32
+    stride: int | None = None  # resconv's stem stride; None: the rule (attnpool.models.resconv.stride_for_length)
     dropout: float = 0.1
     pool_kwargs: dict = field(default_factory=dict)
     # optimisation (the recipe and its reasons: docs/training.md; the schedule rule: attnpool.train.schedule)
-    steps: int | None = None  # optimizer steps; None: 300 (DEFAULT_STEPS); epochs = ceil(steps / batches per epoch)
+    steps: int | None = None  # optimizer steps; None: the rule (>= 300 steps, >= 100 epochs, work-capped: train/schedule.py)
     epochs: int | None = None  # the option before issue 9: exactly this many epochs instead of `steps`
     batch_size: int | None = None  # None: the rule of attnpool.train.batching (16 for small sets)
     limit_batches: int | None = None  # at most this many batches per epoch, in validation and final evaluation
@@ -46,8 +47,8 @@ class TrainConfig:
     label_smoothing: float = 0.1  # classify
     grad_clip: float = 1.0  # maximum gradient norm (per ensemble member); 0 = off
     ema: float = 0.99  # decay of the weights' moving average, which is the saved model; 0 = the last weights
-    augment: str = "auto"  # auto (classify: scale,jitter; regress/forecast: none) | none | scale | jitter | scale,jitter
-    ensemble: int = 1  # K models from seeds seed .. seed + K - 1, probabilities (values) averaged
+    augment: str = "auto"  # auto (classify: scale,jitter,shift by the rule; regress/forecast: none) | none | a list
+    ensemble: int | str = "auto"  # K models (seeds seed .. seed + K - 1) averaged; auto: K from the work budget
     patience: int | None = None  # ignored since issue 9 (no early stopping); kept so older configs load
     seed: int = 0
     # engine
@@ -81,9 +82,11 @@ class TrainConfig:
                               f"TimeSeriesSet (attnpool.data.from_arrays(x, y)), got {got}", key="data")
         if self.task is not None:
             _check_name("task", self.task, TASKS)
-        for key in ("window", "horizon", "channels", "threads", "ensemble", "num_nodes"):
+        for key in ("window", "horizon", "channels", "threads", "num_nodes"):
             _check_int(key, getattr(self, key), low=1)
-        for key in ("steps", "epochs", "batch_size", "limit_batches"):
+        if self.ensemble != "auto":
+            _check_int("ensemble", self.ensemble, low=1, what="an int or 'auto'")
+        for key in ("steps", "epochs", "stride", "batch_size", "limit_batches"):
             if getattr(self, key) is not None:
                 _check_int(key, getattr(self, key), low=1, what="an int or None")
         if self.steps is not None and self.epochs is not None:
@@ -152,7 +155,8 @@ class TrainConfig:
             except (TypeError, ValueError) as err:
                 raise ConfigError(f"pool {self.pool!r} with channels={self.channels} and pool_kwargs="
                                   f"{self.pool_kwargs}: {err}", key="pool_kwargs") from None
-            for key, build in (("encoder", lambda: make_encoder(self.encoder, 1, self.channels, dropout=self.dropout)),
+            for key, build in (("encoder", lambda: make_encoder(self.encoder, 1, self.channels, dropout=self.dropout,
+                                                                stride=self.stride)),
                                ("mixer", lambda: make_mixer(self.mixer, self.channels, 2, dropout=self.dropout))):
                 try:
                     build()

@@ -2,9 +2,9 @@
 DataModule is :class:`attnpool.data.SeriesDataModule`).
 
 The recipe (issue 9; the reasons are in docs/training.md): AdamW, a linear warm-up then a cosine to 0 over
-a fixed number of steps, label smoothing (classify), the gradient norm clipped per member, amplitude-scale
-and jitter augmentation (classify), and an exponential moving average (EMA) of the weights, which is the
-model that is validated and saved.
+a fixed number of steps, label smoothing (classify), the gradient norm clipped per member, amplitude-scale,
+jitter and circular-shift augmentation (classify; the shift only where the data's sizes allow it), and an
+exponential moving average (EMA) of the weights, which is the model that is validated and saved.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class PoolingModule(L.LightningModule):
         grad_clip: maximum gradient norm per member; 0 = no clipping (default: 1.0).
         ema: decay of the weights' moving average; 0 = no averaging, the last weights are the model
             (default: 0.99).
-        augment: ``"auto"`` | ``"none"`` | ``"scale"``, ``"jitter"`` or both, comma-separated (default: auto).
+        augment: ``"auto"`` | ``"none"`` | ``"scale"``, ``"jitter"``, ``"shift"``, comma-separated (default: auto).
+        shift: the largest circular shift ``k`` in steps of the ``shift`` augmentation, decided by the recipe
+            from the data (:func:`attnpool.train.schedule.shift_steps`); 0 = no shift (default: 0).
         seed: ensembles: member ``k`` starts from seed ``seed + k`` (default: 0).
         total_steps: the optimizer steps of the run when no Trainer knows them (default: None, the Trainer's
             ``estimated_stepping_batches``).
@@ -51,13 +53,16 @@ class PoolingModule(L.LightningModule):
 
     def __init__(self, model_kwargs: dict, lr: float = 3e-3, weight_decay: float = 0.05, *, warmup: float = 0.05,
                  label_smoothing: float = 0.1, grad_clip: float = 1.0, ema: float = 0.99, augment: str = "auto",
-                 seed: int = 0, total_steps: int | None = None):
+                 shift: int = 0, seed: int = 0, total_steps: int | None = None):
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(model_kwargs, seed=seed)
         self.lr, self.weight_decay, self.warmup = lr, weight_decay, warmup
         self.label_smoothing, self.grad_clip, self.ema_decay = label_smoothing, grad_clip, ema
         self.augmentations = resolve_augment(augment, self.model.task)
+        if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
+            raise ValueError(f"shift must be an int >= 0, got {shift!r}")
+        self.shift = shift if "shift" in self.augmentations else 0
         self.total_steps = total_steps
         # The EMA copy is a submodule, so Lightning's checkpoints hold it (and --resume continues it); it is
         # filled from the model at the first update (after fit_normalization has set the model's statistics).
@@ -100,7 +105,8 @@ class PoolingModule(L.LightningModule):
 
     def augment(self, x, model):
         """Scale and jitter ``x [B, N, T, F]`` in standardised units (values at masked steps do not matter:
-        the model zeroes them)."""
+        the model zeroes them), then roll each sample (all its nodes alike) circularly by ``U{-k..k}`` steps,
+        ``k = self.shift`` (0 on sets with padding: the recipe never sets it there)."""
         if not self.augmentations:
             return x
         std = model.x_std[None, :, None, :].to(x.dtype)  # [1, N, 1, F]
@@ -110,6 +116,12 @@ class PoolingModule(L.LightningModule):
             out = out + (x - model.x_mean[None, :, None, :].to(x.dtype)) * factor
         if "jitter" in self.augmentations:
             out = out + JITTER_STD * std * torch.randn_like(x)
+        if self.shift > 0:
+            batch, nodes, steps, features = x.shape
+            shifts = torch.randint(-self.shift, self.shift + 1, (batch,), device=x.device)
+            source = (torch.arange(steps, device=x.device)[None, :] - shifts[:, None]) % steps  # [B, T]
+            # out[b, :, t] = x[b, :, t - shift_b] (circular): [B, T] -> [B, N, T, F]
+            out = out.gather(2, source[:, None, :, None].expand(batch, nodes, steps, features))
         return out
 
     # ---- Lightning hooks -----------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The training recipe: seeding, the PoolingModule with its normalisation, and the Lightning Trainer: a fixed
-schedule (:mod:`.schedule`), no early stopping, the last checkpoint (with the EMA, for ``--resume``) and CSV
-logs. A validation part, when the data has one, is only reported: it chooses neither the checkpoint nor when
-to stop (on small train splits it is a handful of samples). Needs the ``train`` extra."""
+schedule and ensemble size from the data's sizes (:mod:`.schedule`, :func:`plan_for`), no early stopping,
+the last checkpoint (with the EMA, for ``--resume``) and CSV logs. A validation part, when the data has one,
+is only reported: it chooses neither the checkpoint nor when to stop (on small train splits it is a handful
+of samples). Needs the ``train`` extra."""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
 from collections.abc import Iterator
@@ -19,9 +21,12 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from ..errors import ConfigError
+from ..models import SpatioTemporalNet
+from .batching import default_batch_size
 from .config import TrainConfig
 from .module import PoolingModule
-from .schedule import Schedule, plan_schedule
+from .schedule import Schedule, ensemble_size, plan_schedule, resolve_augment, shift_steps
 
 # Lightning's advice that does not apply to small CPU runs; silenced inside train_module only.
 _QUIET_WARNINGS = (".*does not have many workers.*", ".*The number of training batches.*", ".*GPU available.*",
@@ -71,9 +76,56 @@ class TrainClock(L.Callback):
         return self.samples / self.seconds if self.seconds > 0 else None
 
 
-def schedule_for(cfg: TrainConfig, n_train: int) -> Schedule:
-    """The run's schedule: ``cfg.steps`` optimizer steps (or exactly ``cfg.epochs`` epochs) on ``n_train``."""
-    return plan_schedule(n_train, cfg.batch_size, steps=cfg.steps, epochs=cfg.epochs)
+def work_per_sample(model_kwargs: dict) -> float:
+    """One sample's cost for one member, in the work budget's units: ``N * ceil(T / stride) * depth`` (nodes,
+    the steps the encoder's blocks run on, its blocks; an encoder without ``depth``/``stride`` counts 1).
+    The net is built on the meta device (no memory, no random numbers drawn) to read them."""
+    kwargs = {k: v for k, v in model_kwargs.items() if k != "members"}
+    with torch.device("meta"):
+        encoder = SpatioTemporalNet(**kwargs).encoder
+    steps = kwargs.get("steps") or 1
+    return float(kwargs["n_nodes"] * math.ceil(steps / getattr(encoder, "stride", 1)) * getattr(encoder, "depth", 1))
+
+
+def schedule_for(cfg: TrainConfig, n_train: int, model_kwargs: dict | None = None) -> Schedule:
+    """The run's schedule on ``n_train`` samples: the rule of :mod:`.schedule`, capped by the work budget for the
+    model ``model_kwargs`` describe (no cap without them), or ``cfg.steps`` steps / exactly ``cfg.epochs`` epochs."""
+    work = None if model_kwargs is None else work_per_sample(model_kwargs)
+    return plan_schedule(n_train, batch_size_for(cfg, n_train, model_kwargs), steps=cfg.steps, epochs=cfg.epochs,
+                         work_per_sample=work)
+
+
+def batch_size_for(cfg: TrainConfig, n_train: int, model_kwargs: dict | None = None) -> int:
+    """``cfg.batch_size``, or (None) the rule of :mod:`.batching` on the training samples and the model's nodes
+    and steps (16 when the model is not known)."""
+    if cfg.batch_size is not None:
+        return cfg.batch_size
+    if model_kwargs is None:
+        return 16
+    return default_batch_size(max(1, n_train), int(model_kwargs["n_nodes"]), int(model_kwargs.get("steps") or 1))
+
+
+def plan_for(cfg: TrainConfig, n_train: int, model_kwargs: dict) -> tuple[Schedule, int]:
+    """The schedule and the ensemble size: ``cfg.ensemble`` if it is an int, else (``"auto"``)
+    :func:`~.schedule.ensemble_size` of one member's work."""
+    schedule = schedule_for(cfg, n_train, model_kwargs)
+    members = cfg.ensemble if isinstance(cfg.ensemble, int) else ensemble_size(schedule.work)
+    return schedule, members
+
+
+def shift_for(cfg: TrainConfig, task: str, train) -> int:
+    """The circular shift ``k`` of the run (:func:`~.schedule.shift_steps`): by the rule under ``augment="auto"``;
+    ``"shift"`` named explicitly takes ``floor(0.1 T)`` at any T, and is refused on a set with padding."""
+    if "shift" not in resolve_augment(cfg.augment, task):
+        return 0
+    mask = train.mask  # a forecasting set's windows are views: never materialise x to read its length
+    padded = mask is not None and not bool(np.asarray(mask).all())
+    n_steps = int(train.n_steps)
+    if cfg.augment != "auto" and padded:
+        raise ConfigError(f"augment 'shift' needs series without padding (a circular shift would move the padding "
+                          f"into the series), got augment={cfg.augment!r} on a set with masked steps; leave 'shift' "
+                          f"out or use 'auto'", key="augment")
+    return shift_steps(n_steps, padded, rule=cfg.augment == "auto")
 
 
 def build_module(cfg: TrainConfig, model_kwargs: dict, train) -> PoolingModule:
@@ -81,7 +133,7 @@ def build_module(cfg: TrainConfig, model_kwargs: dict, train) -> PoolingModule:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = PoolingModule(model_kwargs, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup=cfg.warmup,
                            label_smoothing=cfg.label_smoothing, grad_clip=cfg.grad_clip, ema=cfg.ema,
-                           augment=cfg.augment, seed=cfg.seed)
+                           augment=cfg.augment, shift=shift_for(cfg, train.task, train), seed=cfg.seed)
     y = torch.from_numpy(train.y) if train.task == "regress" else None
     mask = None if train.mask is None else torch.from_numpy(np.asarray(train.mask))
     module.model.fit_normalization(torch.from_numpy(train.x), mask, y)
@@ -145,4 +197,5 @@ def _devices(devices):
     return int(text) if text.isdigit() else text
 
 
-__all__ = ["TrainClock", "Trained", "build_module", "schedule_for", "train_module"]
+__all__ = ["TrainClock", "Trained", "batch_size_for", "build_module", "plan_for", "schedule_for", "shift_for", "train_module",
+           "work_per_sample"]

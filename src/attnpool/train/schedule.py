@@ -1,18 +1,29 @@
-"""The training schedule as plain functions (no Lightning): how many epochs a run takes, the learning-rate
-factor at each step, the augmentation a task gets, and the EMA decay at each update.
+"""The training schedule as plain functions (no Lightning): how many epochs a run takes, how many ensemble
+members it trains, the learning-rate factor at each step, the augmentation a task gets, and the EMA decay at
+each update.
 
 The rule (issue 9): a run is a fixed number of optimizer steps, not "until validation stops improving",
 because the validation part of a small train split (6 samples for ArrowHead) cannot choose a checkpoint.
+Every number below depends only on the data's sizes (recipe R2K; the measurements are in docs/training.md):
 
-- ``steps`` optimizer steps (default :data:`DEFAULT_STEPS` = 300) of ``batch_size`` samples;
-- batches per epoch ``= n_train // batch_size`` (the last partial batch is dropped, so no step sees a batch of
-  2 samples), or 1 batch of all samples when ``n_train <= batch_size``;
-- ``epochs = ceil(steps / batches per epoch)``, at least 1; the run takes ``epochs * batches per epoch`` steps;
-- ``epochs`` given instead (the option before issue 9) trains exactly that many epochs.
+- batches per epoch ``spe = n_train // batch_size`` (the last partial batch is dropped, so no step sees a
+  batch of 2 samples), or 1 batch of all samples when ``n_train <= batch_size``; ``B`` = the batch size used;
+- ``epochs = clip(ceil(300 / spe), 100, 1000)`` (:data:`DEFAULT_STEPS`, :data:`MIN_EPOCHS`,
+  :data:`MAX_EPOCHS`): at least 300 optimizer steps and at least 100 passes over the data;
+- then capped by a work budget: ``spe * B * work_per_sample * epochs <= 2e7`` (:data:`WORK_BUDGET`), where
+  ``work_per_sample = N * ceil(T / stride) * depth`` is one sample's encoder cost (nodes x the steps the
+  encoder's blocks run on x its blocks), but never below ``ceil(300 / spe)`` epochs;
+- ``steps`` given (``--steps``) trains ``ceil(steps / spe)`` epochs, and ``epochs`` given (``--epochs``)
+  exactly that many: the user's numbers override the rule;
+- ensemble ``"auto"``: ``K = clip(floor(2e7 / work of one member), 1, 3)`` members (:func:`ensemble_size`), so
+  small, cheap sets get 3 averaged members and no set costs much more than the budget;
+- circular shift augmentation (:func:`shift_steps`): by ``U{-k..k}`` steps with ``k = floor(0.1 T)``, only on
+  sets without padding and with ``T >= 128``.
 
-300 steps of 16 samples (4800 samples seen) fit every training set of the six UEA sets in benchmarks/
-within the 5-minute budget on 2 CPU cores: GunPoint (50 samples) 100 epochs, OSULeaf (200) 25, JapaneseVowels
-(270) 19. Larger sets get fewer epochs; give ``--steps`` to train longer.
+On the six UEA sets of benchmarks/ (N x T, train samples): GunPoint (1 x 150, 50) 100 epochs, K=3;
+ArrowHead (1 x 251, 36) 150 epochs, K=3; OSULeaf (1 x 427, 200) 100 epochs, K=1; ItalyPowerDemand
+(1 x 24, 67) 100 epochs, K=3; BasicMotions (6 x 100, 40) 150 epochs, K=1; JapaneseVowels (12 x 29, 270) 56
+epochs (the work cap), K=1.
 """
 
 from __future__ import annotations
@@ -21,11 +32,21 @@ import math
 from dataclasses import dataclass
 
 DEFAULT_STEPS = 300
-#: What ``augment="auto"`` means per task: amplitude scaling and jitter for classification only; a scaled
-#: input would have to come with a scaled target in regression and forecasting, and jitter on the inputs of a
-#: forecast blurs the last value the forecast starts from.
-AUTO_AUGMENT = {"classify": ("scale", "jitter"), "regress": (), "forecast": ()}
-AUGMENTATIONS = ("scale", "jitter")
+MIN_EPOCHS = 100
+MAX_EPOCHS = 1000
+#: The work budget of one run (``optimizer steps x batch x N x ceil(T / stride) x depth``): OSULeaf's 100
+#: epochs at stride 4 (about 70 CPU seconds with 1 thread); it caps the epochs and decides the ensemble size.
+WORK_BUDGET = 2e7
+MAX_ENSEMBLE = 3
+#: Circular shift augmentation: at most this fraction of T, and only for series at least this long.
+SHIFT_FRACTION = 0.1
+SHIFT_MIN_STEPS = 128
+#: What ``augment="auto"`` means per task: amplitude scaling, jitter and (where :func:`shift_steps` allows it)
+#: circular shift for classification only; a scaled input would have to come with a scaled target in
+#: regression and forecasting, jitter on the inputs of a forecast blurs the last value the forecast starts
+#: from, and a shifted series has a different last value.
+AUTO_AUGMENT = {"classify": ("scale", "jitter", "shift"), "regress": (), "forecast": ()}
+AUGMENTATIONS = ("scale", "jitter", "shift")
 
 
 @dataclass(frozen=True)
@@ -36,32 +57,69 @@ class Schedule:
     batches_per_epoch: int
     batch_size: int
     drop_last: bool
+    work_per_sample: float = 0.0  # N * ceil(T / stride) * depth of one member; 0 when not known
 
     @property
     def steps(self) -> int:
         return self.epochs * self.batches_per_epoch
 
+    @property
+    def work(self) -> float:
+        """The run's work in the budget's units: ``steps * batch_size * work_per_sample`` (one member)."""
+        return self.steps * self.batch_size * self.work_per_sample
 
-def plan_schedule(n_train: int, batch_size: int, *, steps: int | None = None, epochs: int | None = None) -> Schedule:
+
+def plan_schedule(n_train: int, batch_size: int, *, steps: int | None = None, epochs: int | None = None,
+                  work_per_sample: float | None = None) -> Schedule:
     """The epochs and batches of a run (the rule in the module docstring).
 
     Args:
         n_train: training samples (>= 1).
         batch_size: samples per batch; a train split no larger than it is one batch per epoch.
-        steps: optimizer steps (default: :data:`DEFAULT_STEPS`).
+        steps: optimizer steps instead of the rule (``ceil(steps / batches per epoch)`` epochs).
         epochs: train exactly this many epochs instead (give ``steps`` or ``epochs``, not both).
+        work_per_sample: ``N * ceil(T / stride) * depth`` of one member (:func:`attnpool.train.recipe.work_per_sample`);
+            the rule's epochs are capped so that the run's work stays within :data:`WORK_BUDGET` (default:
+            None, no cap).
     """
     for name, value in (("n_train", n_train), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     if steps is not None and epochs is not None:
         raise ValueError(f"give steps or epochs, not both: got steps={steps}, epochs={epochs}")
+    if work_per_sample is not None and not work_per_sample >= 0:
+        raise ValueError(f"work_per_sample must be >= 0, got {work_per_sample!r}")
     drop_last = n_train > batch_size
     size = batch_size if drop_last else n_train
     per_epoch = n_train // size
-    if epochs is None:
-        epochs = max(1, math.ceil((DEFAULT_STEPS if steps is None else steps) / per_epoch))
-    return Schedule(epochs=epochs, batches_per_epoch=per_epoch, batch_size=size, drop_last=drop_last)
+    if steps is not None:
+        epochs = max(1, math.ceil(steps / per_epoch))
+    elif epochs is None:
+        least = math.ceil(DEFAULT_STEPS / per_epoch)  # never fewer than 300 optimizer steps
+        epochs = min(max(least, MIN_EPOCHS), MAX_EPOCHS)
+        if work_per_sample:
+            affordable = math.floor(WORK_BUDGET / (per_epoch * size * work_per_sample))
+            epochs = max(min(epochs, affordable), least)
+    return Schedule(epochs=epochs, batches_per_epoch=per_epoch, batch_size=size, drop_last=drop_last,
+                    work_per_sample=float(work_per_sample or 0.0))
+
+
+def ensemble_size(work: float) -> int:
+    """``ensemble="auto"``: as many members as fit the work budget, ``clip(floor(WORK_BUDGET / work), 1,
+    MAX_ENSEMBLE)``, where ``work`` is one member's (:attr:`Schedule.work`; 0 = not known: 1 member)."""
+    if not work > 0:
+        return 1
+    return int(min(max(math.floor(WORK_BUDGET / work), 1), MAX_ENSEMBLE))
+
+
+def shift_steps(n_steps: int, padded: bool, *, rule: bool = True) -> int:
+    """The largest circular shift ``k`` of the ``shift`` augmentation (each sample is rolled by ``U{-k..k}``
+    steps): ``floor(SHIFT_FRACTION * n_steps)``, and 0 when the set has padding (rolling would move it into the
+    middle of a series) or, under the rule (``augment="auto"``), when ``n_steps < SHIFT_MIN_STEPS``: a short
+    series such as a daily profile (ItalyPowerDemand, T=24) is tied to its clock, and the shift hurt it."""
+    if padded or (rule and n_steps < SHIFT_MIN_STEPS):
+        return 0
+    return int(math.floor(SHIFT_FRACTION * n_steps))
 
 
 def lr_factor(step: int, total: int, warmup: float) -> float:
@@ -96,5 +154,6 @@ def resolve_augment(augment: str, task: str) -> tuple[str, ...]:
     return names
 
 
-__all__ = ["AUGMENTATIONS", "AUTO_AUGMENT", "DEFAULT_STEPS", "Schedule", "ema_decay", "lr_factor", "plan_schedule",
-           "resolve_augment"]
+__all__ = ["AUGMENTATIONS", "AUTO_AUGMENT", "DEFAULT_STEPS", "MAX_ENSEMBLE", "MAX_EPOCHS", "MIN_EPOCHS",
+           "SHIFT_FRACTION", "SHIFT_MIN_STEPS", "Schedule", "WORK_BUDGET", "ema_decay", "ensemble_size", "lr_factor",
+           "plan_schedule", "resolve_augment", "shift_steps"]

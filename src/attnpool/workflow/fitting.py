@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 import shutil
@@ -109,20 +110,19 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
     from ..data.datamodule import SeriesDataModule
-    from ..train.recipe import build_module, schedule_for, train_module
+    from ..train.recipe import build_module, plan_for, train_module
 
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
     if isinstance(cfg.data, TimeSeriesSet):
         cfg = dataclasses.replace(cfg, data=str((out_dir / DATA_FILE).resolve()))
     kwargs = model_kwargs_for(cfg, ds)
-    module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
-    saved_cfg, cfg = cfg, with_batch_size(cfg, ds)  # config.json keeps batch_size None (the rule), resolved beside
-    schedule = schedule_for(cfg, len(ds.splits["train"]))
+    schedule, _ = plan_for(cfg, len(ds.splits["train"]), kwargs)
     if cfg.limit_batches is not None:  # Lightning stops each epoch there; the schedule's steps follow
         schedule = dataclasses.replace(schedule, batches_per_epoch=min(schedule.batches_per_epoch, cfg.limit_batches))
+    module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
     if write_config and rank_zero():
-        write_json(out_dir / CONFIG_FILE, resolved_config(saved_cfg, kwargs, ds, batch_size=schedule.batch_size))
+        write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds, schedule=schedule, shift=module.shift))
     data = SeriesDataModule(ds, schedule.batch_size, cfg.seed, drop_last=schedule.drop_last)
     try:
         trained = train_module(module, data, cfg, out_dir, schedule=schedule, quiet=quiet, ckpt_path=ckpt_path)
@@ -234,40 +234,47 @@ def _check_engine(cfg: TrainConfig) -> None:
 
 
 def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
-    """The SpatioTemporalNet arguments for this config and data."""
+    """The SpatioTemporalNet arguments for this config and data, with the recipe's rules resolved: ``resconv``'s
+    stem stride (``cfg.stride``, or :func:`~attnpool.models.resconv.stride_for_length` of the longest series) and
+    the ensemble size ``members`` (``cfg.ensemble``, or from the work budget when it is ``"auto"``)."""
+    from ..models import ENCODERS
+    from ..models.registry import registry_key
+    from ..models.resconv import stride_for_length
+    from ..train.recipe import plan_for
+
     out = ds.n_classes if ds.task == "classify" else int(ds.y.shape[-1])  # classes, D or the horizon H
     per_node = ds.task == "regress" and ds.y.ndim == 3  # y [S, N, D]: one target vector per node
     adjacency = None
     if cfg.mixer == "graph" and ds.adjacency is not None:
         adjacency = np.asarray(ds.adjacency, dtype=np.float32).tolist()
-    return dict(
+    stride = cfg.stride
+    if stride is None and "stride" in inspect.signature(ENCODERS[registry_key(cfg.encoder)]).parameters:
+        stride = stride_for_length(int(ds.n_steps))
+    kwargs = dict(
         n_nodes=ds.n_nodes, n_features=ds.n_features, task=ds.task, out_features=out, encoder=cfg.encoder,
         pool=cfg.pool, mixer=cfg.mixer, channels=cfg.channels, per_node=per_node,
         adjacency=adjacency, dropout=cfg.dropout, pool_kwargs=dict(cfg.pool_kwargs),
         # the longest series: resconv's depth follows it (recorded, so model.pt rebuilds the same network)
-        steps=int(ds.n_steps), members=cfg.ensemble,
+        steps=int(ds.n_steps), stride=stride, members=1,
     )
+    kwargs["members"] = plan_for(cfg, len(ds.splits["train"]), kwargs)[1]
+    return kwargs
 
 
-def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, batch_size: int | None = None) -> dict:
-    """``config.json``: every option, plus what training resolved about the model and the data."""
+def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, *, schedule=None,
+                    shift: int | None = None) -> dict:
+    """``config.json``: every option, plus what training resolved about the model, the data and (when given)
+    the schedule: epochs, batches per epoch, batch size, optimizer steps, the work of one member and the
+    circular shift of the augmentation."""
     resolved = cfg.to_dict()
     resolved["resolved"] = {"model": {k: v for k, v in model_kwargs.items() if k != "adjacency"},
                             "data": ds.summary(), "node_names": list(ds.node_names),
-                            "class_names": list(ds.class_names) if ds.class_names else None,
-                            "batch_size": batch_size}
+                            "class_names": list(ds.class_names) if ds.class_names else None}
+    if schedule is not None:
+        resolved["resolved"]["schedule"] = {"epochs": schedule.epochs, "batches_per_epoch": schedule.batches_per_epoch,
+                                            "batch_size": schedule.batch_size, "steps": schedule.steps,
+                                            "work": schedule.work, "shift": shift}
     return resolved
 
 
-def with_batch_size(cfg: TrainConfig, ds: TimeSeriesSet) -> TrainConfig:
-    """``cfg`` with ``batch_size`` resolved: the user's int, or the rule of :mod:`attnpool.train.batching` on the
-    training part's size, the nodes and the steps."""
-    if cfg.batch_size is not None:
-        return cfg
-    from ..train.batching import default_batch_size
-
-    n_train = max(1, len(ds.splits.get("train", ())))
-    return dataclasses.replace(cfg, batch_size=default_batch_size(n_train, ds.n_nodes, ds.n_steps))
-
-
-__all__ = ["RunResult", "check_same_config", "fit", "model_kwargs_for", "resolved_config", "with_batch_size"]
+__all__ = ["RunResult", "check_same_config", "fit", "model_kwargs_for", "resolved_config"]
