@@ -45,14 +45,15 @@ def check_compatible(model: SpatioTemporalNet, ds: TimeSeriesSet, source: str) -
                         f"{model.out_features} classes (0..{model.out_features - 1})")
 
 
-def check_finite_output(pred, source: str) -> None:
+def check_finite_output(pred, source: str, first: int = 0) -> None:
     """Refuse to report NaN or inf predictions: finite float32 inputs far outside what the model was trained on
-    (1e38) overflow inside it. One line naming the first sample."""
+    (1e38) overflow inside it. One line naming the first sample (``first``: the number of ``pred[0]``, for a
+    batch)."""
     bad = ~np.isfinite(pred.reshape(len(pred), -1)).all(axis=1) if len(pred) else np.zeros(0, dtype=bool)
     if bad.any():
         raise DataError(f"{source}: the model's output is not finite for {int(bad.sum())} sample(s), first sample "
-                        f"{int(np.flatnonzero(bad)[0])}; its values are too far outside the range the run was "
-                        f"trained on")
+                        f"{first + int(np.flatnonzero(bad)[0])}; its values are too far outside the range the run "
+                        f"was trained on")
 
 
 __all__ = ["check_compatible", "check_finite_output", "load_dataset"]
