@@ -162,8 +162,9 @@ class TimeSeriesSet:
     def subset(self, idx) -> TimeSeriesSet:
         """The samples ``idx`` (int indices or a bool mask over S), in that order.
 
-        A forecasting set over a series stays lazy: only the window start rows are taken. Splits are remapped to positions in the subset (a sample keeps its split); per-sample meta arrays
-        (first axis S) are sliced too.
+        A forecasting set over a series stays lazy: only the window start rows are taken. Splits are remapped
+        to positions in the subset (a sample keeps its split); per-sample meta arrays (first axis S) are sliced
+        too.
         """
         idx = np.asarray(idx)
         if idx.dtype == bool:
