@@ -16,13 +16,14 @@ CHUNK_BYTES = 16 * 2**20
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def row_chunks(n_rows: int, row_values: int, start: int = 0, chunk_bytes: int = CHUNK_BYTES) -> Iterator[slice]:
+def row_chunks(n_rows: int, row_values: int, start: int = 0, chunk_bytes: int | None = None) -> Iterator[slice]:
     """Consecutive slices over rows ``[start, n_rows)``, each about ``chunk_bytes`` of float64 (at least one row).
 
     Args:
         n_rows: L. row_values: values per row (``N * F``). start: the first row.
+        chunk_bytes: default :data:`CHUNK_BYTES` (read at the call).
     """
-    step = max(1, chunk_bytes // max(1, 8 * row_values))
+    step = max(1, (CHUNK_BYTES if chunk_bytes is None else chunk_bytes) // max(1, 8 * row_values))
     for r0 in range(start, n_rows, step):
         yield slice(r0, min(r0 + step, n_rows))
 
@@ -47,7 +48,7 @@ class RowScan:
         return bool(self.invalid_nodes.any())
 
 
-def scan_rows(values: np.ndarray, chunk_bytes: int = CHUNK_BYTES) -> RowScan:
+def scan_rows(values: np.ndarray, chunk_bytes: int | None = None) -> RowScan:
     """One streamed pass over ``values [L, N, F]`` (NaN = missing): the :class:`RowScan`.
 
     Values are checked as the model reads them, in float32: an infinite value, or a float64 beyond float32's
@@ -63,10 +64,10 @@ def scan_rows(values: np.ndarray, chunk_bytes: int = CHUNK_BYTES) -> RowScan:
         target_ok[rows] = ~missing[..., 0].any(axis=1)
         invalid_nodes[rows] = (missing.any(axis=2) if F > 1 else missing[..., 0]).sum(axis=1)
         if first_bad is None:
-            bad = np.isinf(chunk)
-            if chunk.dtype.itemsize > 4:
-                with np.errstate(invalid="ignore"):
-                    bad |= np.abs(chunk) > FLOAT32_MAX
+            if chunk.dtype.itemsize > 4:  # beyond float32's range becomes inf in the model (inf included)
+                bad = (chunk > FLOAT32_MAX) | (chunk < -FLOAT32_MAX)
+            else:
+                bad = np.isinf(chunk)
             if bad.any():
                 r, n, f = np.argwhere(bad)[0]
                 first_bad = (int(r) + rows.start, int(n), int(f))
@@ -74,7 +75,7 @@ def scan_rows(values: np.ndarray, chunk_bytes: int = CHUNK_BYTES) -> RowScan:
 
 
 def weighted_statistics(values: np.ndarray, weights: np.ndarray,
-                        chunk_bytes: int = CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        chunk_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-node, per-feature mean and (population) standard deviation over rows, row ``r`` counted ``weights[r]``
     times, over the steps where every feature of the node is present.
 

@@ -277,17 +277,14 @@ def _check_field(field: str) -> None:
 
 
 def _rows(values: np.ndarray, starts: np.ndarray, span: int, offset: int = 0) -> np.ndarray:
-    """``values[s + offset : s + offset + span]`` for every start: ``[B, span, N, F]`` in memory.
+    """``values[s + offset : s + offset + span]`` for every start, as float32 ``[B, span, N, F]`` in memory.
 
-    Row ranges are copied one window at a time (a contiguous read, also from a memmap) when there are few;
-    a large request gathers with one fancy index."""
-    if len(starts) <= 512:
-        out = np.empty((len(starts), span, *values.shape[1:]), dtype=values.dtype)
-        for b, s in enumerate(starts.tolist()):
-            out[b] = values[s + offset : s + offset + span]
-        return out
-    rows = starts[:, None] + offset + np.arange(span)[None, :]  # [B, span]
-    return np.asarray(values[rows.reshape(-1)]).reshape(len(starts), span, *values.shape[1:])
+    Each window's rows are one contiguous read (also from a memmap), cast to float32 as they are copied (the
+    model's dtype: a float64 series costs no float64 batch)."""
+    out = np.empty((len(starts), span, *values.shape[1:]), dtype=np.float32)
+    for b, s in enumerate(starts.tolist()):
+        out[b] = values[s + offset : s + offset + span]
+    return out
 
 
 __all__ = ["FIELDS", "SeriesWindows", "WindowArray"]
