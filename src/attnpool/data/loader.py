@@ -29,7 +29,7 @@ class SplitDataset(Dataset):
     def __init__(self, ds: TimeSeriesSet, split: str):
         if split not in SPLITS:
             raise DataError(f"{ds.source}: split must be one of {', '.join(SPLITS)}, got {split!r}")
-        self.data = ds
+        self.data, self.split = ds, split
         self.indices = np.asarray(ds.splits.get(split, []), dtype=np.int64)
 
     def __len__(self) -> int:
