@@ -11,7 +11,7 @@ from attnpool.data import load_data
 from attnpool.data.windows import WindowArray
 from attnpool.models import SpatioTemporalNet
 from attnpool.train import TrainConfig
-from attnpool.train.metrics import classification_metrics, regression_metrics
+from attnpool.train.metrics import regression_metrics
 from attnpool.workflow import evaluate_run, explain_run, fit, predict_run
 from attnpool.workflow.predict import evaluate_split
 
@@ -84,21 +84,6 @@ def test_streamed_metrics_equal_one_shot_metrics(tmp_path):
     assert first["mae"] == pytest.approx(float(np.abs(pred[:14] - y[:14]).mean()), rel=1e-5)
     with pytest.raises(Exception, match="max_batches must be a positive int"):
         evaluate_split(model, ds, "test", max_batches=0)
-
-
-def test_streamed_classification_metrics_equal_one_shot(tmp_path):
-    from attnpool.train.running_metrics import RunningClassification
-
-    rng = np.random.default_rng(0)
-    truth, pred = rng.integers(0, 4, 103), rng.integers(0, 5, 103) % 4
-    pred[truth == 3] = 0  # class 3 never predicted
-    running = RunningClassification(5)  # class 4 neither true nor predicted: left out of macro-F1
-    for start in range(0, 103, 10):
-        running.update(truth[start : start + 10], pred[start : start + 10])
-    expected = classification_metrics(truth, pred, 5)
-    got = running.result()
-    assert got["n"] == expected["n"] == 103
-    assert got["accuracy"] == pytest.approx(expected["accuracy"]) and got["macro_f1"] == pytest.approx(expected["macro_f1"])
 
 
 def test_in_memory_sets_evaluate_as_before(tmp_path):
