@@ -101,3 +101,16 @@ def test_in_memory_sets_evaluate_as_before(tmp_path):
     got = evaluate_split(model, ds, "test", batch_size=4)
     for k in expected:
         assert got[k] == pytest.approx(expected[k], rel=1e-6), k
+
+
+def test_inference_batches_shrink_for_wide_sets():
+    from types import SimpleNamespace
+
+    from attnpool.workflow.predict import NODE_STEPS_PER_BATCH, inference_batch_size
+
+    assert inference_batch_size(SimpleNamespace(n_nodes=207, n_steps=12)) == 256
+    assert inference_batch_size(SimpleNamespace(n_nodes=10_000, n_steps=12)) == NODE_STEPS_PER_BATCH // 120_000 == 8
+    assert inference_batch_size(SimpleNamespace(n_nodes=10**7, n_steps=12)) == 1
+    assert inference_batch_size(SimpleNamespace(n_nodes=10_000, n_steps=12), 64) == 64
+    with pytest.raises(Exception, match="batch_size must be a positive int or None"):
+        inference_batch_size(SimpleNamespace(n_nodes=3, n_steps=4), 0)

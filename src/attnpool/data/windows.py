@@ -91,6 +91,8 @@ class SeriesWindows:
             starts = self.starts[positions]
         else:
             positions = np.asarray(positions)
+            if positions.size == 0:  # np.asarray([]) is float
+                positions = positions.astype(np.int64)
             if positions.dtype == bool and positions.shape != self.starts.shape:
                 raise IndexError(f"bool index must have shape ({len(self)},), got {positions.shape}")
             starts = self.starts[positions].reshape(-1)

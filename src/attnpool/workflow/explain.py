@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import AttnpoolError
 from ..explain import choose_samples, write_explanations
 from .inputs import load_dataset
-from .predict import batches_of, ground_truth_metrics, predict_arrays, predict_batch
+from .predict import batches_of, ground_truth_metrics, inference_batch_size, predict_arrays, predict_batch
 from .rundir import load_run
 
 
@@ -68,11 +68,11 @@ def explain_run(run_dir: str | os.PathLike, data: str | None, out_dir: str | os.
     return out
 
 
-def _largest_errors(model, ds, k: int, batch_size: int = 256) -> np.ndarray:
+def _largest_errors(model, ds, k: int) -> np.ndarray:
     """The ``k`` samples of ``ds`` with the largest mean absolute error, scored batch by batch (as
     :func:`attnpool.explain.choose_samples` ranks them)."""
     errors = np.empty(len(ds))
-    for idx in batches_of(np.arange(len(ds)), batch_size):
+    for idx in batches_of(np.arange(len(ds)), inference_batch_size(ds)):
         batch = ds.batch(idx, ("x", "mask", "y"))
         pred, _ = predict_batch(model, ds, batch)
         errors[idx] = np.abs(pred.astype(np.float64) - batch["y"]).reshape(len(idx), -1).mean(axis=1)

@@ -18,6 +18,20 @@ from ..train.running_metrics import RunningClassification, RunningRegression
 from .inputs import check_compatible, check_finite_output, load_dataset
 from .rundir import atomic_write, load_run
 
+#: Evaluation and prediction batches hold at most this many node-steps (``B * N * T``) unless a batch size is
+#: given: 256 windows of 207 nodes x 12 steps, but 8 of 10,000 nodes, whose activations would not fit otherwise.
+NODE_STEPS_PER_BATCH = 2**20
+
+
+def inference_batch_size(ds: TimeSeriesSet, batch_size: int | None = None) -> int:
+    """``batch_size``, or when None: 256 samples, fewer for wide sets (at most :data:`NODE_STEPS_PER_BATCH`
+    node-steps per batch, at least 1 sample)."""
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive int or None, got {batch_size!r}", key="batch_size")
+        return batch_size
+    return max(1, min(256, NODE_STEPS_PER_BATCH // max(1, ds.n_nodes * ds.n_steps)))
+
 
 def batches_of(indices: np.ndarray, batch_size: int, max_batches: int | None = None) -> Iterator[np.ndarray]:
     """``indices`` in consecutive batches of ``batch_size`` (the first ``max_batches`` only, when given)."""
@@ -35,13 +49,15 @@ def predict_batch(model: SpatioTemporalNet, ds: TimeSeriesSet, batch: dict) -> t
     return out.float().numpy(), w.float().numpy()
 
 
-def predict_arrays(model: SpatioTemporalNet, ds: TimeSeriesSet, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def predict_arrays(model: SpatioTemporalNet, ds: TimeSeriesSet,
+                   batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run ``model`` over every sample of ``ds``: ``(predictions [S, ...], weights [S, N, T])`` as numpy.
 
-    Batches are built one at a time (windows over a series too), but the result holds every sample: for sets
-    whose predictions fit in memory. :func:`evaluate_split` and :func:`predict_run` stream instead."""
+    Batches (``batch_size``, default :func:`inference_batch_size`) are built one at a time, windows over a
+    series too, but the result holds every sample: for sets whose predictions fit in memory.
+    :func:`evaluate_split` and :func:`predict_run` stream instead."""
     preds, weights = [], []
-    for idx in batches_of(np.arange(len(ds)), batch_size):
+    for idx in batches_of(np.arange(len(ds)), inference_batch_size(ds, batch_size)):
         out, w = predict_batch(model, ds, ds.batch(idx, ("x", "mask")))
         check_finite_output(out, ds.source, first=int(idx[0]))  # never hand NaN rows on as predictions or metrics
         preds.append(out)
@@ -52,14 +68,15 @@ def predict_arrays(model: SpatioTemporalNet, ds: TimeSeriesSet, batch_size: int 
 
 
 def evaluate_split(model: SpatioTemporalNet, ds: TimeSeriesSet, split: str | None = None,
-                   batch_size: int = 256, max_batches: int | None = None) -> dict:
+                   batch_size: int | None = None, max_batches: int | None = None) -> dict:
     """Metrics of ``model`` on ``ds`` (one split, or every sample when ``split`` is None), streamed batch by batch.
 
     Args:
         model: the trained model.
         ds: the data.
         split: ``"train"``, ``"val"``, ``"test"`` or None (every sample).
-        batch_size: samples per forward pass (default: 256).
+        batch_size: samples per forward pass (default: None, :func:`inference_batch_size`: 256, fewer for wide
+            sets).
         max_batches: score only the first ``max_batches`` batches of the part, in order (default: None, all).
 
     Returns:
@@ -77,7 +94,7 @@ def evaluate_split(model: SpatioTemporalNet, ds: TimeSeriesSet, split: str | Non
     names = [] if ds.task == "classify" else ds.baseline_names
     running = RunningClassification(model.out_features) if ds.task == "classify" else RunningRegression(names)
     pointing = _RunningPointing(ds) if "peak_start" in ds.meta else None
-    for idx in batches_of(index, batch_size, max_batches):
+    for idx in batches_of(index, inference_batch_size(ds, batch_size), max_batches):
         batch = ds.batch(idx, ("x", "mask", "y", *names))
         pred, weights = predict_batch(model, ds, batch)
         check_finite_output(pred, ds.source, first=int(idx[0]))
@@ -158,7 +175,7 @@ def predict_run(run_dir: str | os.PathLike, data: str, out_csv: str | os.PathLik
     with atomic_write(out_csv) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         # One batch at a time: a long series' windows are never all built, nor all their predictions held.
-        for number, idx in enumerate(batches_of(np.arange(len(ds)), 256)):
+        for number, idx in enumerate(batches_of(np.arange(len(ds)), inference_batch_size(ds))):
             batch = ds.batch(idx, ("x", "mask"))
             if predictor is None:
                 pred, weights = predict_batch(model, ds, batch)
@@ -201,5 +218,5 @@ def prediction_table(model: SpatioTemporalNet, meta: dict, pred: np.ndarray, wei
     return header, rows
 
 
-__all__ = ["batches_of", "evaluate_run", "evaluate_split", "ground_truth_metrics", "predict_arrays", "predict_batch",
-           "predict_run", "prediction_table"]
+__all__ = ["NODE_STEPS_PER_BATCH", "batches_of", "evaluate_run", "evaluate_split", "ground_truth_metrics",
+           "inference_batch_size", "predict_arrays", "predict_batch", "predict_run", "prediction_table"]
