@@ -194,3 +194,19 @@ def test_uea_statistics_from_the_training_split():
     train = motions.x[motions.splits["train"]]
     np.testing.assert_allclose(model.x_mean.numpy(), train.mean(axis=(0, 2)), rtol=1e-4)
     np.testing.assert_allclose(model.x_std.numpy(), train.std(axis=(0, 2)), rtol=1e-4)
+
+
+def test_set_normalization_takes_streamed_statistics():
+    from attnpool.models import SpatioTemporalEnsemble
+
+    model = SpatioTemporalNet(3, 2, "forecast", 4, encoder="linear")
+    mean, std = np.arange(6.0).reshape(3, 2), np.array([[1.0, 2.0], [0.0, 3.0], [4.0, 1e-12]])
+    model.set_normalization(mean, std)
+    np.testing.assert_allclose(model.x_mean.numpy(), mean)
+    np.testing.assert_allclose(model.x_std.numpy(), [[1, 2], [1, 3], [4, 1]])  # a constant feature: std 1
+    with pytest.raises(ValueError, match=r"x_mean must have shape \[3, 2\], got \[2, 3\]"):
+        model.set_normalization(mean.T, std)
+    ensemble = SpatioTemporalEnsemble(2, n_nodes=3, n_features=2, task="forecast", out_features=4, encoder="linear")
+    ensemble.set_normalization(mean, std)
+    for member in ensemble.members:
+        np.testing.assert_allclose(member.x_mean.numpy(), mean)
