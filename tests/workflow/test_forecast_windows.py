@@ -108,8 +108,9 @@ def test_inference_batches_shrink_for_wide_sets():
 
     from attnpool.workflow.predict import NODE_STEPS_PER_BATCH, inference_batch_size
 
-    assert inference_batch_size(SimpleNamespace(n_nodes=207, n_steps=12)) == 256
-    assert inference_batch_size(SimpleNamespace(n_nodes=10_000, n_steps=12)) == NODE_STEPS_PER_BATCH // 120_000 == 8
+    assert inference_batch_size(SimpleNamespace(n_nodes=7, n_steps=30)) == 256
+    assert inference_batch_size(SimpleNamespace(n_nodes=207, n_steps=12)) == NODE_STEPS_PER_BATCH // 2484 == 52
+    assert inference_batch_size(SimpleNamespace(n_nodes=10_000, n_steps=12)) == 1
     assert inference_batch_size(SimpleNamespace(n_nodes=10**7, n_steps=12)) == 1
     assert inference_batch_size(SimpleNamespace(n_nodes=10_000, n_steps=12), 64) == 64
     with pytest.raises(Exception, match="batch_size must be a positive int or None"):
