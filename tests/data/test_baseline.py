@@ -26,3 +26,20 @@ def test_classify_and_regress_baselines():
     np.testing.assert_array_equal(baseline("classify", None, None, y, np.array([0, 1, 2])), [2, 2, 2, 2])
     y = np.array([[1.0], [3.0], [10.0]])
     np.testing.assert_array_equal(baseline("regress", None, None, y, np.array([0, 1])), [[2.0], [2.0], [2.0]])
+
+
+def test_seasonal_offsets_step_back_whole_seasons_before_the_forecast():
+    from attnpool.data.baseline import seasonal_offsets
+
+    # T = 5, m = 3: steps 5..11 copy steps 2, 3, 4, then 2, 3, 4 (two seasons back), then 2.
+    np.testing.assert_array_equal(seasonal_offsets(5, 7, 3), [2, 3, 4, 2, 3, 4, 2])
+    # m longer than the window: the copied rows lie before the window's first row.
+    np.testing.assert_array_equal(seasonal_offsets(4, 3, 10), [-6, -5, -4])
+    assert (seasonal_offsets(12, 30, 7) < 12).all()
+
+
+def test_seasonal_naive_falls_back_where_missing():
+    from attnpool.data.baseline import seasonal_naive
+
+    season = np.array([[[1.0, np.nan, 3.0]]])
+    np.testing.assert_array_equal(seasonal_naive(season, np.full((1, 1, 3), 9.0)), [[[1.0, 9.0, 3.0]]])

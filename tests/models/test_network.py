@@ -104,9 +104,10 @@ def _fitted(ds, **kwargs):
     model = SpatioTemporalNet(ds.n_nodes, ds.n_features, ds.task, out, encoder="linear", per_node=per_node,
                               **kwargs).eval()
     train = ds.split("train")
-    mask = None if train.mask is None else torch.from_numpy(train.mask)
-    model.fit_normalization(torch.from_numpy(train.x), mask,
-                            torch.from_numpy(train.y) if ds.task == "regress" else None)
+    # np.asarray: a forecasting set over a series builds its (few, here) windows on demand
+    mask = None if train.mask is None else torch.from_numpy(np.asarray(train.mask))
+    model.fit_normalization(torch.from_numpy(np.asarray(train.x)), mask,
+                            torch.from_numpy(np.asarray(train.y)) if ds.task == "regress" else None)
     return model
 
 
@@ -172,16 +173,16 @@ def test_forecast_scale_is_the_target_features_training_std(tmp_path):
     lines = ["time,a,b"] + [f"{i},{i},{100 + 2 * i}" for i in range(40)]
     (tmp_path / "ramp.csv").write_text("\n".join(lines) + "\n")
     ds = load_data(str(tmp_path / "ramp.csv"), window=5, horizon=1)
-    train = ds.x[ds.splits["train"]]
+    train = np.asarray(ds.x[ds.splits["train"]])  # a few windows over the series, built on demand
     model = _zero_head(_fitted(ds), bias=1.0)
     np.testing.assert_allclose(model.x_mean.numpy(), train.mean(axis=(0, 2)), rtol=1e-5)
     np.testing.assert_allclose(model.x_std.numpy(), train.std(axis=(0, 2)), rtol=1e-5)
     # Rows after the training period are unseen: normalised, they exceed the training range.
-    test = torch.from_numpy(ds.x[ds.splits["test"]])
+    test = torch.from_numpy(np.asarray(ds.x[ds.splits["test"]]))
     assert float(((test - model.x_mean[:, None]) / model.x_std[:, None]).max()) > float(
         ((torch.from_numpy(train) - model.x_mean[:, None]) / model.x_std[:, None]).max())
     # One unit of the head's output is one training std of the node's target feature, added to the last value.
-    pred, _ = model(torch.from_numpy(ds.x[:3]))
+    pred, _ = model(torch.from_numpy(np.asarray(ds.x[:3])))
     expected = ds.x[:3, :, -1, 0] + model.x_std[:, 0].numpy()
     np.testing.assert_allclose(pred[..., 0].detach().numpy(), expected, rtol=1e-5)
 
@@ -193,3 +194,19 @@ def test_uea_statistics_from_the_training_split():
     train = motions.x[motions.splits["train"]]
     np.testing.assert_allclose(model.x_mean.numpy(), train.mean(axis=(0, 2)), rtol=1e-4)
     np.testing.assert_allclose(model.x_std.numpy(), train.std(axis=(0, 2)), rtol=1e-4)
+
+
+def test_set_normalization_takes_streamed_statistics():
+    from attnpool.models import SpatioTemporalEnsemble
+
+    model = SpatioTemporalNet(3, 2, "forecast", 4, encoder="linear")
+    mean, std = np.arange(6.0).reshape(3, 2), np.array([[1.0, 2.0], [0.0, 3.0], [4.0, 1e-12]])
+    model.set_normalization(mean, std)
+    np.testing.assert_allclose(model.x_mean.numpy(), mean)
+    np.testing.assert_allclose(model.x_std.numpy(), [[1, 2], [1, 3], [4, 1]])  # a constant feature: std 1
+    with pytest.raises(ValueError, match=r"x_mean must have shape \[3, 2\], got \[2, 3\]"):
+        model.set_normalization(mean.T, std)
+    ensemble = SpatioTemporalEnsemble(2, n_nodes=3, n_features=2, task="forecast", out_features=4, encoder="linear")
+    ensemble.set_normalization(mean, std)
+    for member in ensemble.members:
+        np.testing.assert_allclose(member.x_mean.numpy(), mean)

@@ -2,7 +2,8 @@
 
 ``from_arrays(x, y, ...)`` builds the same from arrays in memory.
 ``load_data`` returns a :class:`TimeSeriesSet` (x ``[S, N, T, F]``, mask ``[S, N, T]``, y, splits, baseline...);
-``make_loader`` wraps one split in a plain torch ``DataLoader``. Every problem with the input raises
+a forecasting set read from a series keeps the series once and builds its windows per batch (:mod:`.windows`,
+:func:`.forecast.forecast_set`). ``make_loader`` wraps one split in a plain torch ``DataLoader``. Every problem with the input raises
 :class:`DataError` (a ``ValueError``) with a one-line message. User guide: docs/data.md.
 """
 

@@ -17,8 +17,12 @@ from ..errors import DataError
 from ..tasks import TASKS
 from .baseline import baseline
 from .dataset import TimeSeriesSet
+from .season import check_season
 from .splits import check_fractions, check_nonempty, complete_splits
 from .validate import validate
+
+#: Files that hold one multi-node series (forecasting): read by :func:`attnpool.data.series_files.read_series_file`.
+SERIES_EXTENSIONS = (".csv", ".parquet", ".pq", ".npy")
 
 #: The (train, val, test) fractions of a source without a split of its own, when ``split`` is None.
 DEFAULT_SPLIT = (0.7, 0.15, 0.15)
@@ -33,13 +37,15 @@ def load_data(
     nodes=None,
     split=None,
     seed: int = 0,
+    season: int | None = None,
     **options,
 ) -> TimeSeriesSet:
     """Read, validate and split a data set (values in their own units).
 
     Args:
-        source: a path to a ``.npz`` or ``.csv`` file, ``"uea:<Name>"`` (a UEA/UCR set through aeon, e.g.
-            ``"uea:BasicMotions"``) or ``"synthetic:peaks"``.
+        source: a path to a ``.npz`` file (arrays), a series file (``.csv``, ``.parquet``/``.pq``, ``.npy``:
+            forecasting windows, see :func:`attnpool.data.series_files.read_series_file`), ``"uea:<Name>"`` (a
+            UEA/UCR set through aeon, e.g. ``"uea:BasicMotions"``) or ``"synthetic:peaks"``.
         task: ``"classify"``, ``"regress"`` or ``"forecast"``; None infers it from the source (NPZ: integer or
             string y of shape [S] -> classify, float y -> regress; CSV -> forecast; UEA -> classify, or regress
             for aeon's regression sets; synthetic:peaks -> classify).
@@ -53,11 +59,16 @@ def load_data(
             ``split`` None its whole train part stays for training (no validation part: a few samples cannot
             choose anything, and training does not stop early), with fractions given val is carved out of it.
         seed: seed of random splits and of synthetic data (default: 0).
+        season: forecasting over a series (CSV): steps of the seasonal-naive baseline; None (default) finds it
+            from the time column (steps per day when the times are regular datetimes whose spacing divides a
+            day, and a day fits in the series; else none); 0 = none. Kept in ``meta["season"]``. Other
+            sources ignore it.
         **options: source-specific options: synthetic:peaks takes ``samples``, ``steps``, ``noise``, ...;
             CSV takes ``time_column`` and ``delimiter``; UEA takes ``extract_path`` (aeon's download folder).
 
     Returns:
-        The validated :class:`TimeSeriesSet`.
+        The validated :class:`TimeSeriesSet`. A CSV gives a forecasting set that keeps the series once and
+        builds its windows per batch (see :class:`TimeSeriesSet` and :mod:`attnpool.data.windows`).
 
     Raises:
         DataError: on any problem with the source, with a one-line message naming it.
@@ -87,16 +98,37 @@ def load_data(
         from .npz import read_npz
 
         raw = read_npz(name, **common, **options)
-    elif lower.endswith(".csv"):
-        from .wide_csv import read_csv
+    elif lower.endswith(SERIES_EXTENSIONS):  # one series [L, N, F]: forecasting windows, built per batch
+        from .forecast import check_forecast_args, forecast_set
+        from .series_files import read_series_file
 
-        raw = read_csv(name, **common, **options)
+        if lower.endswith(".csv"):
+            options = _csv_options(name, options)
+        check_forecast_args(name, task=task, window=window, horizon=horizon, nodes=nodes)
+        check_season(season, name)
+        series = read_series_file(name, **options)
+        return forecast_set(series, window=window, horizon=horizon, fracs=fracs, season=season)
     else:
         raise DataError(
-            f"{name}: unknown source; expected a .npz or .csv file, 'uea:<Name>' or 'synthetic:peaks'"
+            f"{name}: unknown source; expected a .npz, .csv, .parquet/.pq or .npy file, 'uea:<Name>' or "
+            f"'synthetic:peaks'"
         )
     raw.meta.setdefault("source", name)
     return prepare(raw, fracs=fracs, seed=seed, carve_val=split is not None)
+
+
+def _csv_options(path: str, options: dict) -> dict:
+    """The options of a wide CSV (``time_column``, ``delimiter``), checked; anything else is refused."""
+    unknown = set(options) - {"time_column", "delimiter"}
+    if unknown:
+        raise DataError(f"{path}: unknown option(s) for a CSV file: {', '.join(sorted(unknown))}; "
+                        f"known: time_column, delimiter")
+    time_column, delimiter = options.get("time_column"), options.get("delimiter", ",")
+    if time_column is not None and not isinstance(time_column, str):
+        raise DataError(f"{path}: option time_column must be a column name (str), got {time_column!r}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise DataError(f"{path}: option delimiter must be one character (str), got {delimiter!r}")
+    return {"time_column": time_column, "delimiter": delimiter}
 
 
 def prepare(ds: TimeSeriesSet, *, fracs=(0.7, 0.15, 0.15), seed: int = 0, carve_val: bool = True) -> TimeSeriesSet:
@@ -109,6 +141,8 @@ def prepare(ds: TimeSeriesSet, *, fracs=(0.7, 0.15, 0.15), seed: int = 0, carve_
         seed: seed of random splits.
         carve_val: when the source gives train but no val part, carve val out of train by ``fracs``.
     """
+    if ds.windows is not None:  # windows over a series (forecast_set): validated and split when built
+        return ds
     src = ds.source
     ds = validate(ds)
     splits, required = complete_splits(ds, fracs, seed, carve_val=carve_val)

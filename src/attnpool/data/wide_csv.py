@@ -11,6 +11,9 @@ Layout (see docs/data.md)::
 The time column is the one named ``time``, ``date``, ``timestamp`` or ``datetime`` (any case), or the
 ``time_column`` option, else the first column. Rows must be in time order. An empty cell (or ``NA``, ``NaN``,
 ``null``) is missing: the node's step is masked in x, and a window whose target has a missing value is dropped.
+
+:func:`read_csv_series` reads the file into a :class:`~attnpool.data.series.RawSeries`; the windows are built
+from it by :func:`attnpool.data.forecast.forecast_set`.
 """
 
 from __future__ import annotations
@@ -23,9 +26,7 @@ import numpy as np
 
 from ..errors import DataError
 from .csv_arrow import read_csv_arrow
-from .dataset import TimeSeriesSet
 from .series import RawSeries
-from .splits import check_nonempty, chronological_split
 from .wide_columns import (
     FLOAT32_MAX,
     MISSING,
@@ -35,88 +36,6 @@ from .wide_columns import (
     parse_times,
     time_column_index,
 )
-
-
-def read_csv(
-    path: str, *, task, window, horizon, nodes, fracs, seed=None, time_column=None, delimiter=",", **options
-) -> TimeSeriesSet:
-    """Read a wide CSV into sliding windows: x ``[S, N, T, F]``, y ``[S, N, H]`` (forecast).
-
-    Args:
-        path: the ``.csv`` file.
-        task: None or ``"forecast"``.
-        window: steps T per input window.
-        horizon: steps H to forecast after each window.
-        nodes: must be None (columns name the nodes).
-        fracs: (train, val, test) fractions of the windows, taken chronologically; ``horizon - 1`` windows
-            are dropped at each boundary so that no target step belongs to two parts.
-        time_column: name of the time column (default: see the module docstring).
-        delimiter: cell separator (default: ``","``).
-
-    Returns:
-        A raw set; window ``s`` covers rows ``s .. s+T-1`` and targets rows ``s+T .. s+T+H-1``.
-        ``meta["time"]`` holds the time of each window's first target row.
-    """
-    if options:
-        raise DataError(f"{path}: unknown option(s) for a CSV file: {', '.join(sorted(options))}; "
-                        f"known: time_column, delimiter")
-    if time_column is not None and not isinstance(time_column, str):
-        raise DataError(f"{path}: option time_column must be a column name (str), got {time_column!r}")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise DataError(f"{path}: option delimiter must be one character (str), got {delimiter!r}")
-    if task not in (None, "forecast"):
-        raise DataError(f"{path}: a wide CSV is a forecast task, got task {task!r}")
-    if nodes is not None:
-        raise DataError(f"{path}: nodes= groups UEA channels; in a CSV the column names give the nodes")
-    for name, value in (("window", window), ("horizon", horizon)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise DataError(f"{path}: {name} must be a positive int, got {value!r}")
-
-    raw = read_csv_series(path, time_column=time_column, delimiter=delimiter)
-    values, times, node_names, feature_names = raw.values, raw.times, raw.node_names, raw.feature_names
-
-    L, T, H = values.shape[0], int(window), int(horizon)
-    if L < T + H:
-        raise DataError(f"{path}: too few rows: {L} rows, need at least window + horizon = {T + H} (more for a split)")
-    W = L - T - H + 1
-    steps = np.arange(W)[:, None] + np.arange(T)[None, :]  # [W, T]
-    x = np.moveaxis(values[steps], 1, 2)  # [W, T, N, F] -> [W, N, T, F]
-    valid = ~np.isnan(values).any(axis=-1)  # [L, N]: a node's step is valid when all its features are
-    mask = np.moveaxis(valid[steps], 1, 2)  # [W, N, T]
-    targets = np.arange(W)[:, None] + T + np.arange(H)[None, :]  # [W, H]
-    y = np.moveaxis(values[targets][..., 0], 1, 2)  # [W, H, N] -> [W, N, H]
-
-    splits = chronological_split(W, fracs, gap=H - 1)
-    check_nonempty(splits, fracs, W, f"{path} ({L} rows, window {T}, horizon {H}: {W} windows)")
-    keep = np.isfinite(y).all(axis=(1, 2))
-    used = np.zeros(W, dtype=bool)
-    for part in splits.values():
-        used[part] = True
-    keep &= used
-    new_index = np.cumsum(keep) - 1
-    splits = {name: new_index[part[keep[part]]].astype(np.int64) for name, part in splits.items()}
-    window_ids = np.flatnonzero(keep)
-    if not keep.any():
-        raise DataError(f"{path}: no window has all its {H} target value(s) present ({W} windows, each dropped "
-                        f"for a missing target in column(s) of {feature_names[0]!r})")
-
-    return TimeSeriesSet(
-        x=x[keep],
-        y=y[keep],
-        task="forecast",
-        mask=mask[keep],
-        node_names=node_names,
-        feature_names=feature_names,
-        splits=splits,
-        meta={
-            "source": path,
-            "time_column": raw.time_name,
-            "time": times[window_ids + T],
-            "window_start_row": window_ids.astype(np.int64),
-            "dropped_windows": int(W - keep.sum()),
-            "target_feature": feature_names[0],
-        },
-    )
 
 
 def read_csv_series(path: str, *, time_column=None, delimiter=",") -> RawSeries:

@@ -74,6 +74,12 @@ class SpatioTemporalEnsemble(nn.Module):
         for net in self.members:
             net.fit_normalization(x, mask, y)
 
+    @torch.no_grad()
+    def set_normalization(self, x_mean, x_std, y_mean=None, y_std=None) -> None:
+        """Every member gets the same statistics (see :meth:`SpatioTemporalNet.set_normalization`)."""
+        for net in self.members:
+            net.set_normalization(x_mean, x_std, y_mean, y_std)
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``x [B, N, T, F]``, ``mask [B, N, T]`` -> ``(averaged prediction, averaged weights [B, N, T])``."""
         outs, weights = zip(*(net(x, mask) for net in self.members))

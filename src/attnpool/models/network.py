@@ -115,9 +115,7 @@ class SpatioTemporalNet(nn.Module):
         count = w.sum(dim=(0, 2)).clamp_min(1.0)  # [N, 1]
         mean = (x * w).sum(dim=(0, 2)) / count  # [N, F]
         var = (((x - mean[None, :, None]) ** 2) * w).sum(dim=(0, 2)) / count
-        std = var.sqrt()
-        self.x_mean.copy_(mean)
-        self.x_std.copy_(torch.where(std > 1e-8, std, torch.ones_like(std)))
+        mean_y = std_y = None
         if self.task == "regress" and y is not None:
             y = torch.as_tensor(y, dtype=torch.float64)
             # Statistics per output column (and node, for per-node targets), over samples.
@@ -125,8 +123,29 @@ class SpatioTemporalNet(nn.Module):
                 raise ValueError(f"y must have shape [S, {', '.join(map(str, self.y_mean.shape))}] for this model, "
                                  f"got {list(y.shape)}")
             mean_y, std_y = y.mean(0), y.std(0, unbiased=False)
-            self.y_mean.copy_(mean_y)
-            self.y_std.copy_(torch.where(std_y > 1e-8, std_y, torch.ones_like(std_y)))
+        self.set_normalization(mean, var.sqrt(), mean_y, std_y)
+
+    @torch.no_grad()
+    def set_normalization(self, x_mean, x_std, y_mean=None, y_std=None) -> None:
+        """Set the normalisation statistics directly, e.g. streamed over a series too large to window in memory
+        (:meth:`attnpool.data.windows.SeriesWindows.input_statistics`).
+
+        Args:
+            x_mean, x_std: ``[N, F]`` per node and feature (numpy or torch); a std <= 1e-8 becomes 1.
+            y_mean, y_std: regress only, the shape of one target (``[D]`` or ``[N, D]``); None keeps them.
+        """
+        for name, value, buffer in (("x_mean", x_mean, self.x_mean), ("x_std", x_std, self.x_std),
+                                    ("y_mean", y_mean, self.y_mean), ("y_std", y_std, self.y_std)):
+            if value is None:
+                if name.startswith("x"):
+                    raise ValueError(f"{name} is required")
+                continue
+            value = torch.as_tensor(value, dtype=torch.float64)
+            if value.shape != buffer.shape:
+                raise ValueError(f"{name} must have shape {list(buffer.shape)}, got {list(value.shape)}")
+            if name.endswith("std"):
+                value = torch.where(value > 1e-8, value, torch.ones_like(value))
+            buffer.copy_(value)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``x [B, N, T, F]``, ``mask [B, N, T]`` (bool, True = valid) -> ``(prediction, weights [B, N, T])``."""

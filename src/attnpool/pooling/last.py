@@ -1,7 +1,8 @@
 """Last-step pooling: the state at the last valid step, as a recurrent encoder would give it.
 
 :func:`last_valid_step` and :func:`last_valid` are the one definition of "the last valid step" in attnpool;
-the model's forecast head and the data's persistence baseline use them too.
+the model's forecast head uses them too (the data's persistence baseline, :mod:`attnpool.data.baseline`, is the
+same rule in numpy, on batches of windows).
 """
 
 from __future__ import annotations

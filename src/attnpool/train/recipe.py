@@ -134,9 +134,12 @@ def build_module(cfg: TrainConfig, model_kwargs: dict, train) -> PoolingModule:
     module = PoolingModule(model_kwargs, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup=cfg.warmup,
                            label_smoothing=cfg.label_smoothing, grad_clip=cfg.grad_clip, ema=cfg.ema,
                            augment=cfg.augment, shift=shift_for(cfg, train.task, train), seed=cfg.seed)
-    y = torch.from_numpy(train.y) if train.task == "regress" else None
-    mask = None if train.mask is None else torch.from_numpy(np.asarray(train.mask))
-    module.model.fit_normalization(torch.from_numpy(train.x), mask, y)
+    if train.windows is not None:  # windows over a series: statistics streamed over it, no window built
+        module.model.set_normalization(*train.windows.input_statistics())
+    else:
+        y = torch.from_numpy(train.y) if train.task == "regress" else None
+        mask = None if train.mask is None else torch.from_numpy(np.asarray(train.mask))
+        module.model.fit_normalization(torch.from_numpy(train.x), mask, y)
     return module
 
 

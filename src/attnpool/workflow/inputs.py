@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import TimeSeriesSet, load_data, prepare
-from ..data.load import DEFAULT_SPLIT
+from ..data.load import DEFAULT_SPLIT, SERIES_EXTENSIONS
 from ..errors import DataError
 from ..models import SpatioTemporalNet
 from ..train import TrainConfig
@@ -24,12 +24,13 @@ def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     # new data of another kind (an .npz to predict on) gets none of them.
     options = dict(cfg.data_options) if source is None or _kind(source) == _kind(cfg.data) else {}
     return load_data(source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
-                     split=split, seed=cfg.seed, **options)
+                     split=split, seed=cfg.seed, season=cfg.season, **options)
 
 
 def _kind(source) -> str:
     text = str(source).lower()
-    return text.split(":", 1)[0] if ":" in text and not text.endswith((".npz", ".csv")) else text.rsplit(".", 1)[-1]
+    files = (".npz", *SERIES_EXTENSIONS)
+    return text.split(":", 1)[0] if ":" in text and not text.endswith(files) else text.rsplit(".", 1)[-1]
 
 
 def check_compatible(model: SpatioTemporalNet, ds: TimeSeriesSet, source: str) -> None:
@@ -45,14 +46,15 @@ def check_compatible(model: SpatioTemporalNet, ds: TimeSeriesSet, source: str) -
                         f"{model.out_features} classes (0..{model.out_features - 1})")
 
 
-def check_finite_output(pred, source: str) -> None:
+def check_finite_output(pred, source: str, first: int = 0) -> None:
     """Refuse to report NaN or inf predictions: finite float32 inputs far outside what the model was trained on
-    (1e38) overflow inside it. One line naming the first sample."""
+    (1e38) overflow inside it. One line naming the first sample (``first``: the number of ``pred[0]``, for a
+    batch)."""
     bad = ~np.isfinite(pred.reshape(len(pred), -1)).all(axis=1) if len(pred) else np.zeros(0, dtype=bool)
     if bad.any():
         raise DataError(f"{source}: the model's output is not finite for {int(bad.sum())} sample(s), first sample "
-                        f"{int(np.flatnonzero(bad)[0])}; its values are too far outside the range the run was "
-                        f"trained on")
+                        f"{first + int(np.flatnonzero(bad)[0])}; its values are too far outside the range the run "
+                        f"was trained on")
 
 
 __all__ = ["check_compatible", "check_finite_output", "load_dataset"]
