@@ -177,4 +177,4 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(DataError, match="nodes= groups UEA channels"):
         load_data(path, nodes=2)
     with pytest.raises(DataError, match="unknown source"):
-        load_data(str(tmp_path / "d.parquet"))
+        load_data(str(tmp_path / "d.feather"))
