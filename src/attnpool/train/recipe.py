@@ -30,7 +30,8 @@ from .schedule import Schedule, ensemble_size, plan_schedule, resolve_augment, s
 
 # Lightning's advice that does not apply to small CPU runs; silenced inside train_module only.
 _QUIET_WARNINGS = (".*does not have many workers.*", ".*The number of training batches.*", ".*GPU available.*",
-                   ".*LeafSpec.*", ".*Experiment logs directory.*", ".*exists and is not empty.*")
+                   ".*LeafSpec.*", ".*Experiment logs directory.*", ".*exists and is not empty.*",
+                   ".*overridden `transfer_batch_to_device`.*")
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
 
 
