@@ -25,10 +25,11 @@ def test_big_sets_get_about_256_batches_per_epoch_up_to_256():
 
 
 def test_many_nodes_shrink_the_batch_to_the_node_step_budget():
-    assert default_batch_size(24_000, 207, 12) == 64  # the traffic-like set: samples decide
-    assert default_batch_size(73_000, 10_000, 12) == 4  # 10,000 sensors: memory decides
+    assert default_batch_size(24_000, 207, 12) == 16  # the traffic-like set: memory decides (2,484 node-steps each)
+    assert default_batch_size(24_000, 20, 12) == 64  # fewer nodes: samples decide
+    assert default_batch_size(73_000, 10_000, 12) == 1  # 10,000 sensors: one window a batch
     assert default_batch_size(100, 100_000, 100) == 1  # never below 1
-    for n_train, nodes, steps in ((50_000, 500, 30), (10**5, 3000, 24), (300, 64, 512)):
+    for n_train, nodes, steps in ((50_000, 500, 30), (10**5, 3000, 24), (300, 64, 512), (10**5, 40, 60)):
         b = default_batch_size(n_train, nodes, steps)
         assert b == 1 or b * nodes * steps <= MAX_NODE_STEPS
         assert 2 * b * nodes * steps > MAX_NODE_STEPS or b == default_batch_size(n_train, 1, 1)
@@ -48,4 +49,4 @@ def test_a_run_resolves_none_and_keeps_an_int():
     assert batch_size_for(TrainConfig(), 60, small) == 16
     assert batch_size_for(TrainConfig(batch_size=5), 60, small) == 5
     assert batch_size_for(TrainConfig(), 20_000, small) == 64
-    assert batch_size_for(TrainConfig(), 73_000, {"n_nodes": 10_000, "steps": 12}) == 4
+    assert batch_size_for(TrainConfig(), 73_000, {"n_nodes": 10_000, "steps": 12}) == 1

@@ -23,8 +23,11 @@ def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     # The run's data options belong to its kind of source (samples= to synthetic:peaks, delimiter= to a CSV):
     # new data of another kind (an .npz to predict on) gets none of them.
     options = dict(cfg.data_options) if source is None or _kind(source) == _kind(cfg.data) else {}
+    # --season is the option; a data option season=... (as in load_data's keyword) is taken when --season is not given
+    season = options.pop("season", None) if cfg.season is None else cfg.season
+    options.pop("season", None)
     return load_data(source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
-                     split=split, seed=cfg.seed, season=cfg.season, **options)
+                     split=split, seed=cfg.seed, season=season, **options)
 
 
 def _kind(source) -> str:
