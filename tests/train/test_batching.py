@@ -25,7 +25,7 @@ def test_big_sets_get_about_256_batches_per_epoch_up_to_256():
 
 
 def test_many_nodes_shrink_the_batch_to_the_node_step_budget():
-    assert default_batch_size(24_000, 207, 12) == 16  # the traffic-like set: memory decides (2,484 node-steps each)
+    assert default_batch_size(24_000, 207, 12) == 8  # the traffic-like set: memory decides (2,484 node-steps each)
     assert default_batch_size(24_000, 20, 12) == 64  # fewer nodes: samples decide
     assert default_batch_size(73_000, 10_000, 12) == 1  # 10,000 sensors: one window a batch
     assert default_batch_size(100, 100_000, 100) == 1  # never below 1
