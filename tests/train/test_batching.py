@@ -16,7 +16,7 @@ def test_small_sets_keep_batch_16(n_train):
 
 def test_big_sets_get_about_256_batches_per_epoch_up_to_256():
     for n_train in (4097, 5000, 20_000, 24_000, 65_536, 10**6):
-        b = default_batch_size(n_train, 7, 30)
+        b = default_batch_size(n_train, 1, 30)
         assert b & (b - 1) == 0  # a power of two
         assert b == min(256, 2 ** math.floor(math.log2(n_train / 256)))
         assert 16 <= b <= 256
