@@ -52,13 +52,21 @@ def test_predict_on_a_few_new_samples(tmp_path):
     assert evaluate_run(tmp_path / "run", str(tmp_path / "new.npz"))["all"]["n"] == 3
 
 
-def test_limit_batches_caps_each_epoch_and_the_batch_rule_is_recorded(tmp_path):
+def test_limit_batches_caps_each_epoch_and_the_batch_rule_is_recorded(tmp_path, monkeypatch):
     import csv
+
+    from attnpool.workflow import fitting
+
+    asked = []
+    real = fitting.evaluate_split
+    monkeypatch.setattr(fitting, "evaluate_split", lambda *a, **kw: asked.append(kw) or real(*a, **kw))
 
     cfg = TrainConfig(data="synthetic:peaks", data_options={"samples": 300}, encoder="linear", epochs=3,
                       limit_batches=2, progress=False)
     result = fit(cfg, tmp_path / "run", quiet=True)
     assert result.metrics["steps"] == 6  # 3 epochs x 2 batches, not 3 x 13
+    assert result.metrics["limited_to_batches"] == 2
+    assert [kw["max_batches"] for kw in asked] == [2, 2]  # the final evaluation of val and test is capped too
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["batch_size"] is None and saved["resolved"]["schedule"]["batch_size"] == 16  # the rule, resolved beside
     assert saved["limit_batches"] == 2

@@ -139,7 +139,10 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     model.load_state_dict(trained.state_dict)
     model.eval()
     save_model(out_dir / MODEL_FILE, model, kwargs, ds)
-    metrics = {split: evaluate_split(model, ds, split) for split in ("val", "test")}
+    # --limit-batches caps the final evaluation too (a first look at big data); "n" says how much each covers
+    metrics = {split: evaluate_split(model, ds, split, max_batches=cfg.limit_batches) for split in ("val", "test")}
+    if cfg.limit_batches is not None:
+        metrics["limited_to_batches"] = cfg.limit_batches
     metrics["train_seconds"] = round(trained.seconds, 3)
     if trained.samples_per_second is not None:  # training batches only, one process (benchmarks/data_scale.py)
         metrics["train_samples_per_second"] = round(trained.samples_per_second, 1)
