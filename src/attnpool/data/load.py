@@ -104,7 +104,8 @@ def load_data(
 
         if lower.endswith(".csv"):
             options = _csv_options(name, options)
-        check_forecast_args(name, task=task, window=window, horizon=horizon, nodes=nodes)
+        kind = {".csv": "a wide CSV", ".npy": "a .npy series"}.get(os.path.splitext(lower)[1], "a Parquet file")
+        check_forecast_args(name, task=task, window=window, horizon=horizon, nodes=nodes, kind=kind)
         check_season(season, name)
         series = read_series_file(name, **options)
         return forecast_set(series, window=window, horizon=horizon, fracs=fracs, season=season)
