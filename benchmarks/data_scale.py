@@ -11,7 +11,8 @@ Parts (``--part``, each appends rows to ``--jsonl`` and rewrites the Markdown re
   evaluation left out, as the plain loop has none).
 - ``csv``: a wide CSV like a traffic-sensor set (``--nodes`` x ``--steps`` 5-minute steps, a daily pattern plus
   noise, 0.01% empty cells), then ``attnpool train CSV --window 12 --horizon 12 --epochs 1`` with
-  ``--limit-batches``; measured: the file's read time (``load_data`` alone, in its own process), peak RSS of the
+  ``--limit-batches``; measured: the file's read time (``load_data`` alone, in its own process, after its
+  imports, which are timed apart), peak RSS of the
   whole ``train`` (``ru_maxrss`` of its process) and peak RssAnon (sampled from /proc every 50 ms), time to
   the first training batch, windows/s, and the test MAE of the model, persistence and seasonal naive.
 - ``npy``: a float32 ``.npy`` series ``[steps, nodes]`` written in chunks, then ``attnpool train NPY --window 12
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__), *(argv or sys.argv[1:])])
     work = Path(args.work or tempfile.mkdtemp(prefix="data_scale_"))
     work.mkdir(parents=True, exist_ok=True)
-    rows = {"overhead": run_overhead, "csv": run_csv, "npy": run_npy}[args.part](args, work)
+    rows = {"overhead": run_overhead, "csv": run_csv, "npy": run_npy, "load": run_load}[args.part](args, work)
     for row in rows:
         row.update(part=args.part, command=command, load=os.getloadavg()[0],
                    date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=("overhead", "csv", "npy"), default="overhead")
+    p.add_argument("--part", choices=("overhead", "csv", "npy", "load"), default="overhead")
+    p.add_argument("--repeat", type=int, default=3, help="load: times each file is loaded (default: 3)")
     p.add_argument("--samples", type=int, default=20_000, help="overhead: samples in the NPZ (default: 20,000)")
     p.add_argument("--batch", type=lambda s: [int(b) for b in s.split(",")], default=[16, 256],
                    help="overhead: batch sizes (default: 16,256)")
@@ -234,12 +236,13 @@ def write_npy(path: Path, nodes: int, steps: int, seed: int = 0) -> None:
 
 
 def load_seconds(path: Path, threads: int) -> dict:
-    code = ("import time; t = time.perf_counter(); from attnpool.data import load_data; "
-            f"ds = load_data({str(path)!r}, window=12, horizon=12); print(time.perf_counter() - t)")
+    code = ("import time; t0 = time.perf_counter(); from attnpool.data import load_data; t = time.perf_counter(); "
+            f"ds = load_data({str(path)!r}, window=12, horizon=12); print(t - t0, time.perf_counter() - t)")
     res = measured([sys.executable, "-c", code], thread_env(threads))
     if res["rc"] != 0:
         raise SystemExit(f"load_data failed:\n{res['output']}")
-    return dict(load_seconds=round(float(res["output"].strip().splitlines()[-1]), 2),
+    imports, seconds = (float(v) for v in res["output"].strip().splitlines()[-1].split())
+    return dict(load_seconds=round(seconds, 2), import_seconds=round(imports, 2),
                 load_peak_rss_mb=res["peak_rss_mb"], load_peak_anon_mb=res["peak_anon_mb"])
 
 
@@ -284,6 +287,19 @@ def run_npy(args, work: Path) -> list[dict]:
     return [row]
 
 
+def run_load(args, work: Path) -> list[dict]:
+    """``load_data`` alone, ``--repeat`` times, on the CSV of ``--nodes`` x ``--steps`` (written if missing)."""
+    path = work / f"traffic_{args.nodes}x{args.steps}.csv"
+    if not path.exists():
+        write_traffic_csv(path, args.nodes, args.steps)
+    rows = []
+    for _ in range(args.repeat):
+        row = dict(nodes=args.nodes, steps=args.steps, file_mb=round(path.stat().st_size / 2**20, 1), threads=args.threads)
+        row.update(load_seconds(path, args.threads))
+        rows.append(row)
+    return rows
+
+
 # ---- report ------------------------------------------------------------------------------------------------
 
 
@@ -304,6 +320,15 @@ def write_report(rows: list[dict], out: Path) -> None:
             lines.append(f"| {r['batch']} | {r['samples']} | {r['threads']} | {_list(r['cli_samples_per_s'])} | "
                          f"{_list(r['plain_samples_per_s'])} | {r['ratio']:.3f} | {r['load']:.1f} | `{r['command']}` |")
         lines.append("")
+    loads = [r for r in rows if r["part"] == "load"]
+    if loads:
+        lines += ["## Reading a wide CSV: `load_data` alone (its imports timed apart)", "",
+                  "| nodes x steps | file MB | load s | imports s | peak RSS MB | peak RssAnon MB | load | command |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in loads:
+            lines.append(f"| {r['nodes']} x {r['steps']} | {r['file_mb']} | {r['load_seconds']} | {r['import_seconds']} | "
+                         f"{r['load_peak_rss_mb']} | {r['load_peak_anon_mb']} | {r['load']:.1f} | `{r['command']}` |")
+        lines.append("")
     for part, title in (("csv", "Wide CSV (traffic-like): load, memory, throughput"),
                         ("npy", "Memory-mapped .npy series")):
         sel = [r for r in rows if r["part"] == part]
@@ -317,11 +342,18 @@ def write_report(rows: list[dict], out: Path) -> None:
             t = r.get("test", {})
             mae = " / ".join(f"{t[k]:.3f}" if isinstance(t.get(k), float) else "-"
                              for k in ("mae", "persistence_mae", "seasonal_naive_mae"))
-            lines.append(f"| {r['nodes']} x {r['steps']} | {r['file_mb']} | {r['series_mb']} | {r['load_seconds']} | "
+            lines.append(f"| {r['nodes']} x {r['steps']} | {r['file_mb']} | {r['series_mb']} | {r['load_seconds']}"
+                         f"{'' if 'import_seconds' in r else ' (with imports)'} | "
                          f"{r['load_peak_rss_mb']} | {r['train_peak_rss_mb']} | {r['train_peak_anon_mb']} | "
                          f"{r['seconds_to_first_batch']} | {r['batch_size']} | {r['windows_per_s']} | {mae} | "
                          f"{r['load']:.1f} | `{r['command']}` |")
         lines.append("")
+    lines += ["Columns: *load s* is `load_data` in its own process (rows marked *with imports* also count the ~2.5 s of "
+              "importing attnpool and torch); *s to first batch* is `metrics.json`'s `seconds_to_first_batch`, from "
+              "`fit()`'s start (reading, statistics, model, Lightning) to the first training batch, without the CLI's "
+              "own start-up; *peak RSS* is `ru_maxrss` of the process (the mapped .npy's pages count in it, the "
+              "kernel can drop them); *peak RssAnon* is sampled every 50 ms from /proc; *windows/s* is "
+              "`train_samples_per_second` (training batches only) at the batch size the rule chose.", ""]
     out.write_text("\n".join(lines) + "\n")
 
 
