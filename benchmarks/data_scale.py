@@ -264,27 +264,24 @@ def train_row(path: Path, args, work: Path) -> dict:
 
 
 def run_csv(args, work: Path) -> list[dict]:
-    path = work / f"traffic_{args.nodes}x{args.steps}.csv"
-    if not path.exists():
-        write_traffic_csv(path, args.nodes, args.steps)
-    row = dict(nodes=args.nodes, steps=args.steps, file_mb=round(path.stat().st_size / 2**20, 1),
-               series_mb=round(args.nodes * args.steps * 4 / 2**20, 1), threads=args.threads)
-    row.update(load_seconds(path, args.threads))
-    row.update(train_row(path, args, work))
-    return [row]
+    return [series_row(work / f"traffic_{args.nodes}x{args.steps}.csv", write_traffic_csv, args, work)]
 
 
 def run_npy(args, work: Path) -> list[dict]:
     if args.limit_batches is None:
         args.limit_batches = 50
-    path = work / f"series_{args.nodes}x{args.steps}.npy"
+    return [series_row(work / f"series_{args.nodes}x{args.steps}.npy", write_npy, args, work)]
+
+
+def series_row(path: Path, write, args, work: Path) -> dict:
+    """The series file ``path`` (``write``-n if missing), its load and its training run, as one row."""
     if not path.exists():
-        write_npy(path, args.nodes, args.steps)
+        write(path, args.nodes, args.steps)
     row = dict(nodes=args.nodes, steps=args.steps, file_mb=round(path.stat().st_size / 2**20, 1),
                series_mb=round(args.nodes * args.steps * 4 / 2**20, 1), threads=args.threads)
     row.update(load_seconds(path, args.threads))
     row.update(train_row(path, args, work))
-    return [row]
+    return row
 
 
 def run_load(args, work: Path) -> list[dict]:

@@ -19,13 +19,12 @@ named ``node`` (any case), wide otherwise. See docs/data.md for the rules and ev
 from __future__ import annotations
 
 import os
-from collections import Counter
 
 import numpy as np
 
 from ..errors import DataError
 from .series import RawSeries
-from .wide_columns import FLOAT32_MAX, TIME_NAMES, first_out_of_order, layout, parse_times, short_list
+from .wide_columns import FLOAT32_MAX, TIME_NAMES, check_header, first_out_of_order, layout, parse_times, short_list
 
 LAYOUTS = ("wide", "long")
 #: Rows per batch when a wide table is copied into the series (bounded memory beside the series itself).
@@ -76,13 +75,7 @@ def read_parquet_series(path: str, *, time_column=None, layout=None, node_column
         raise DataError(f"{path}: not a Parquet file, or a damaged one ({type(err).__name__}: {_first_line(err)})") from None
 
     names = list(schema.names)
-    if len(names) < 2:
-        raise DataError(f"{path}: need a time column and at least one node column, got columns {short_list(names)}")
-    if any(not name for name in names):
-        raise DataError(f"{path}: column {names.index('') + 1} has an empty name")
-    dup = sorted(name for name, count in Counter(names).items() if count > 1)
-    if dup:
-        raise DataError(f"{path}: duplicate column names {short_list(dup)}")
+    check_header(names, path, what="columns")
     if pf.metadata.num_rows == 0:
         raise DataError(f"{path}: the table has no rows (columns {short_list(names)})")
 

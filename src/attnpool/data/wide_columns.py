@@ -22,10 +22,11 @@ MISSING = ("", "na", "nan", "null", "none", "n/a")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_header(header: list[str], path: str) -> None:
-    """A time column and at least one more, no empty name, no name twice (``header``: names, stripped)."""
+def check_header(header: list[str], path: str, what: str = "header") -> None:
+    """A time column and at least one more, no empty name, no name twice (``header``: names, stripped; ``what``:
+    how the messages call them, ``"header"`` for a CSV, ``"columns"`` for a Parquet table)."""
     if len(header) < 2:
-        raise DataError(f"{path}: need a time column and at least one node column, got header {short_list(header)}")
+        raise DataError(f"{path}: need a time column and at least one node column, got {what} {short_list(header)}")
     if any(not name for name in header):
         raise DataError(f"{path}: header has an empty column name at column {header.index('') + 1}")
     dup = sorted(name for name, count in Counter(header).items() if count > 1)

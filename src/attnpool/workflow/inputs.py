@@ -24,8 +24,9 @@ def load_dataset(cfg: TrainConfig, source: str | None = None) -> TimeSeriesSet:
     # new data of another kind (an .npz to predict on) gets none of them.
     options = dict(cfg.data_options) if source is None or _kind(source) == _kind(cfg.data) else {}
     # --season is the option; a data option season=... (as in load_data's keyword) is taken when --season is not given
-    season = options.pop("season", None) if cfg.season is None else cfg.season
-    options.pop("season", None)
+    season = options.pop("season", None)
+    if cfg.season is not None:
+        season = cfg.season
     return load_data(source or cfg.data, task=cfg.task, window=cfg.window, horizon=cfg.horizon, nodes=cfg.nodes,
                      split=split, seed=cfg.seed, season=season, **options)
 
