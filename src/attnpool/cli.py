@@ -136,8 +136,8 @@ _TRAIN_FLAGS = [
     ("--patience", int, "ignored: training does not stop early since issue 9 (kept so older scripts run)"),
     ("--ensemble", "ensemble", "K models from seeds seed..seed+K-1, probabilities (values) and attention weights "
                                "averaged; auto: K = 1 to 3, as many as fit the work budget"),
-    ("--augment", str, "auto (classify: scale,jitter and, on unpadded series of >= 128 steps, shift; regress/forecast: "
-                       "none) | none | a comma-separated list of scale, jitter, shift"),
+    ("--augment", str, "auto (classify: scale,jitter,mixup and, on unpadded series of >= 128 steps, shift; regress/"
+                       "forecast: none) | none | a comma-separated list of scale, jitter, shift, mixup"),
     ("--ema", float, "decay of the weights' moving average, which is the saved model; 0 = the last weights"),
     ("--label-smoothing", float, "classify: label smoothing"),
     ("--seed", int, "random seed"),

@@ -24,8 +24,8 @@ def test_defaults_and_alternative_pool_spellings_are_valid():
         ({"ensemble": 0}, "ensemble", "ensemble must be >= 1, got 0"),
         ({"ema": 1.0}, "ema", "ema must be >= 0 and < 1, got 1.0"),
         ({"label_smoothing": -0.1}, "label_smoothing", "label_smoothing must be >= 0 and < 1, got -0.1"),
-        ({"augment": "mixup"}, "augment", "augment must be 'auto', 'none' or a comma-separated list of scale, "
-                                          "jitter, shift, got 'mixup'"),
+        ({"augment": "cutout"}, "augment", "augment must be 'auto', 'none' or a comma-separated list of scale, "
+                                          "jitter, shift, mixup, got 'cutout'"),
         ({"ensemble": "three"}, "ensemble", "ensemble must be an int or 'auto', got 'three' (str)"),
         ({"stride": 0}, "stride", "stride must be >= 1, got 0"),
         ({"batch_size": -1}, "batch_size", "batch_size must be >= 1, got -1"),

@@ -87,3 +87,64 @@ def test_circular_shift_rolls_each_sample_by_at_most_k_steps():
     assert PoolingModule({**NET, "task": "classify"}, shift=0).shift == 0
     with pytest.raises(ValueError, match="shift must be an int >= 0, got -1"):
         PoolingModule({**NET, "task": "classify"}, shift=-1)
+
+
+def test_mixup_loss_is_the_lam_weighted_loss_of_both_labels_on_the_mixed_batch():
+    """The training loss under mixup equals, computed independently: the model on lam*x + (1-lam)*x[perm] with
+    mask & mask[perm], then lam*CE(y) + (1-lam)*CE(y[perm]) (same RNG draws replayed)."""
+    import torch.nn.functional as F
+
+    module = PoolingModule({**NET, "task": "classify", "out_features": 3, "steps": 6}, augment="mixup",
+                           label_smoothing=0.1)
+    assert module.augmentations == ("mixup",)
+    x = torch.randn(8, 1, 6, 1)
+    mask = torch.ones(8, 1, 6, dtype=torch.bool)
+    mask[1, :, 4:] = False
+    mask[5, :, 3:] = False
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    batch = {"x": x, "mask": mask, "y": y}
+    torch.manual_seed(7)
+    loss, _ = module.loss(batch, module.model, augment=True)
+    torch.manual_seed(7)
+    lam = float(torch.distributions.Beta(torch.tensor(0.4), torch.tensor(0.4)).sample())
+    perm = torch.randperm(8)
+    assert 0.0 < lam < 1.0 and not torch.equal(perm, torch.arange(8))
+    pred, _ = module.model(lam * x + (1 - lam) * x[perm], mask & mask[perm])
+    expected = lam * F.cross_entropy(pred, y, label_smoothing=0.1) + (1 - lam) * F.cross_entropy(
+        pred, y[perm], label_smoothing=0.1)
+    torch.testing.assert_close(loss, expected)
+    # evaluation never mixes: the plain cross-entropy without smoothing
+    module.model.eval()
+    plain, _ = module.loss(batch, module.model, augment=False)
+    torch.testing.assert_close(plain, F.cross_entropy(module.model(x, mask)[0], y))
+
+
+def test_mixup_mixes_inputs_and_intersects_masks():
+    torch.manual_seed(0)
+    module = PoolingModule({**NET, "task": "classify"}, augment="mixup")
+    x = torch.randn(16, 1, 4, 1)
+    mask = torch.rand(16, 1, 4) > 0.3
+    mixed, mixed_mask, (lam, perm) = module.mixup(x, mask)
+    torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[perm])
+    assert torch.equal(mixed_mask, mask & mask[perm])
+    assert sorted(perm.tolist()) == list(range(16))
+
+
+def test_mixup_is_in_auto_for_classification_only_and_can_be_named_for_regression():
+    import torch.nn.functional as F
+
+    assert "mixup" in PoolingModule({**NET, "task": "classify"}).augmentations
+    assert PoolingModule({**NET, "task": "regress", "out_features": 1}).augmentations == ()
+    reg = PoolingModule({**NET, "task": "regress", "out_features": 1}, augment="mixup")
+    x, y = torch.randn(6, 1, 4, 1), torch.randn(6, 1)
+    batch = {"x": x, "mask": torch.ones(6, 1, 4, dtype=torch.bool), "y": y}
+    torch.manual_seed(3)
+    loss, _ = reg.loss(batch, reg.model, augment=True)
+    torch.manual_seed(3)
+    lam = float(torch.distributions.Beta(torch.tensor(0.4), torch.tensor(0.4)).sample())
+    perm = torch.randperm(6)
+    pred, _ = reg.model(lam * x + (1 - lam) * x[perm], batch["mask"])
+    scale = reg.model.y_std
+    expected = lam * (((pred - y) / scale) ** 2).mean() + (1 - lam) * (((pred - y[perm]) / scale) ** 2).mean()
+    torch.testing.assert_close(loss, expected)
+    del F

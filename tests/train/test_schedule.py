@@ -119,10 +119,11 @@ def test_ema_decay_warms_up_to_its_limit():
 
 
 def test_augmentation_auto_is_for_classification_only():
-    assert resolve_augment("auto", "classify") == ("scale", "jitter", "shift")
+    assert resolve_augment("auto", "classify") == ("scale", "jitter", "shift", "mixup")
     assert resolve_augment("auto", "regress") == () == resolve_augment("auto", "forecast")
     assert resolve_augment("none", "classify") == ()
     assert resolve_augment("jitter", "forecast") == ("jitter",)
+    assert resolve_augment("shift, mixup", "classify") == ("shift", "mixup")
     with pytest.raises(ValueError, match="augment must be 'auto', 'none' or a comma-separated list of scale, "
-                                         "jitter, shift, got 'mixup'"):
-        resolve_augment("mixup", "classify")
+                                         "jitter, shift, mixup, got 'cutout'"):
+        resolve_augment("cutout", "classify")

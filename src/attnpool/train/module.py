@@ -3,7 +3,7 @@ DataModule is :class:`attnpool.data.SeriesDataModule`).
 
 The recipe (issue 9; the reasons are in docs/training.md): AdamW, a linear warm-up then a cosine to 0 over
 a fixed number of steps, label smoothing (classify), the gradient norm clipped per member, amplitude-scale,
-jitter and circular-shift augmentation (classify; the shift only where the data's sizes allow it), and an
+jitter, circular-shift and mixup augmentation (classify; the shift only where the data's sizes allow it), and an
 exponential moving average (EMA) of the weights, which is the model that is validated and saved.
 """
 
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from ..errors import TrainingDiverged
 from ..models import SpatioTemporalEnsemble, build_model
-from .schedule import ema_decay, lr_factor, resolve_augment
+from .schedule import MIXUP_ALPHA, ema_decay, lr_factor, resolve_augment
 
 # Augmentation sizes, in standardised units (the model's per-node, per-feature statistics): every sample-node
 # series is multiplied around its mean by 1 + 0.1 * N(0, 1), and every value gets N(0, 0.03^2) added.
@@ -43,7 +43,8 @@ class PoolingModule(L.LightningModule):
         grad_clip: maximum gradient norm per member; 0 = no clipping (default: 1.0).
         ema: decay of the weights' moving average; 0 = no averaging, the last weights are the model
             (default: 0.99).
-        augment: ``"auto"`` | ``"none"`` | ``"scale"``, ``"jitter"``, ``"shift"``, comma-separated (default: auto).
+        augment: ``"auto"`` | ``"none"`` | ``"scale"``, ``"jitter"``, ``"shift"``, ``"mixup"``, comma-separated
+            (default: auto).
         shift: the largest circular shift ``k`` in steps of the ``shift`` augmentation, decided by the recipe
             from the data (:func:`attnpool.train.schedule.shift_steps`); 0 = no shift (default: 0).
         seed: ensembles: member ``k`` starts from seed ``seed + k`` (default: 0).
@@ -88,20 +89,49 @@ class PoolingModule(L.LightningModule):
     # ---- losses ------------------------------------------------------------------------------------------
 
     def loss(self, batch, model=None, augment: bool = False):
-        """``(loss, extra metrics)`` of ``model`` (default: the averaged model) on ``batch``."""
+        """``(loss, extra metrics)`` of ``model`` (default: the averaged model) on ``batch``; ``augment``: the
+        training loss, on augmented inputs (and mixed ones under ``mixup``: ``lam * loss(y) + (1 - lam) *
+        loss(y[perm])``, extra metrics then against ``y``)."""
         model = self.averaged if model is None else model
-        x = self.augment(batch["x"], model) if augment else batch["x"]
-        pred, _ = model(x, batch["mask"])
-        y = batch["y"]
+        x, mask, y = batch["x"], batch["mask"], batch["y"]
+        mix = None
+        if augment:
+            x = self.augment(x, model)
+            if "mixup" in self.augmentations and len(y) > 1:
+                x, mask, mix = self.mixup(x, mask)
+        pred, _ = model(x, mask)
+        smoothing = self.label_smoothing if augment else 0.0
+        loss = self._loss(model, pred, y, smoothing)
+        if mix is not None:
+            lam, perm = mix
+            loss = lam * loss + (1.0 - lam) * self._loss(model, pred, y[perm], smoothing)
         if model.task == "classify":
-            loss = F.cross_entropy(pred, y, label_smoothing=self.label_smoothing if augment else 0.0)
             return loss, {"accuracy": (pred.argmax(-1) == y).float().mean()}
+        return loss, {"mae": (pred - y).abs().mean()}
+
+    @staticmethod
+    def _loss(model, pred, y, smoothing: float):
+        """Cross-entropy (classify) or the mean squared error in standardised units (regress, forecast)."""
+        if model.task == "classify":
+            return F.cross_entropy(pred, y, label_smoothing=smoothing)
         if model.task == "regress":
             scale = model.y_std
         else:  # forecast: the target feature's scale, per node -> [N, 1]
             scale = model.x_std[:, model.target_feature].unsqueeze(-1)
-        loss = (((pred - y) / scale) ** 2).mean()
-        return loss, {"mae": (pred - y).abs().mean()}
+        return (((pred - y) / scale) ** 2).mean()
+
+    def mixup(self, x, mask):
+        """mixup: ``x [B, N, T, F]`` -> ``lam * x + (1 - lam) * x[perm]`` with ``lam ~ Beta(a, a)``,
+        ``a = MIXUP_ALPHA``, and ``perm`` a random permutation of the batch; a step is valid in the mix when it
+        is in both samples (``mask & mask[perm]``; values at masked steps never reach the model). Returns
+        ``(x, mask, (lam, perm))``."""
+        alpha = torch.tensor(MIXUP_ALPHA)
+        lam = float(torch.distributions.Beta(alpha, alpha).sample())
+        perm = torch.randperm(x.shape[0], device=x.device)
+        mixed = lam * x + (1.0 - lam) * x[perm]
+        if mask is not None:
+            mask = mask & mask[perm]
+        return mixed, mask, (lam, perm)
 
     def augment(self, x, model):
         """Scale and jitter ``x [B, N, T, F]`` in standardised units (values at masked steps do not matter:

@@ -45,8 +45,11 @@ SHIFT_MIN_STEPS = 128
 #: circular shift for classification only; a scaled input would have to come with a scaled target in
 #: regression and forecasting, jitter on the inputs of a forecast blurs the last value the forecast starts
 #: from, and a shifted series has a different last value.
-AUTO_AUGMENT = {"classify": ("scale", "jitter", "shift"), "regress": (), "forecast": ()}
-AUGMENTATIONS = ("scale", "jitter", "shift")
+AUTO_AUGMENT = {"classify": ("scale", "jitter", "shift", "mixup"), "regress": (), "forecast": ()}
+AUGMENTATIONS = ("scale", "jitter", "shift", "mixup")
+#: mixup (Zhang et al. 2018): each batch is mixed with a permutation of itself, ``lam ~ Beta(a, a)``, and the
+#: loss is ``lam * loss(y) + (1 - lam) * loss(y[perm])``; ``a = MIXUP_ALPHA``.
+MIXUP_ALPHA = 0.4
 
 
 @dataclass(frozen=True)
@@ -155,5 +158,5 @@ def resolve_augment(augment: str, task: str) -> tuple[str, ...]:
 
 
 __all__ = ["AUGMENTATIONS", "AUTO_AUGMENT", "DEFAULT_STEPS", "MAX_ENSEMBLE", "MAX_EPOCHS", "MIN_EPOCHS",
-           "SHIFT_FRACTION", "SHIFT_MIN_STEPS", "Schedule", "WORK_BUDGET", "ema_decay", "ensemble_size", "lr_factor",
+           "MIXUP_ALPHA", "SHIFT_FRACTION", "SHIFT_MIN_STEPS", "Schedule", "WORK_BUDGET", "ema_decay", "ensemble_size", "lr_factor",
            "plan_schedule", "resolve_augment", "shift_steps"]
