@@ -152,23 +152,26 @@ def test_depth_rule_values():
 
 
 def test_stride_rule_values():
-    # the six UEA sets of benchmarks/ (T = longest series) and the rule's edges: ceil(T / s) >= 100, s <= 4
+    # the six UEA sets of benchmarks/ (T = longest series) and the rule's edges: ceil(T / s) >= 100, s <= 2
     sets = {"GunPoint": 150, "ArrowHead": 251, "OSULeaf": 427, "ItalyPowerDemand": 24, "BasicMotions": 100,
             "JapaneseVowels": 29}
     assert {name: stride_for_length(t) for name, t in sets.items()} == {
-        "GunPoint": 1, "ArrowHead": 2, "OSULeaf": 4, "ItalyPowerDemand": 1, "BasicMotions": 1, "JapaneseVowels": 1}
-    assert [stride_for_length(t) for t in (1, 198, 199, 200, 396, 397, 5000)] == [1, 1, 2, 2, 2, 4, 4]
+        "GunPoint": 1, "ArrowHead": 2, "OSULeaf": 2, "ItalyPowerDemand": 1, "BasicMotions": 1, "JapaneseVowels": 1}
+    assert [stride_for_length(t) for t in (1, 198, 199, 200, 396, 397, 5000)] == [1, 1, 2, 2, 2, 2, 2]
     for t in range(1, 1200):  # the rule itself, checked by brute force
         s = stride_for_length(t)
-        assert s in (1, 2, 4) and (s == 1 or -(-t // s) >= 100)
-        assert s == 4 or -(-t // (2 * s)) < 100
+        assert s in (1, 2) and (s == 1 or -(-t // s) >= 100)
+        assert s == 2 or -(-t // (2 * s)) < 100
+    # recipe R2K's rule (strides up to 4) stays one argument away
+    assert [stride_for_length(t, max_stride=4) for t in (198, 199, 396, 397, 5000)] == [1, 2, 2, 4, 4]
     with pytest.raises(ValueError, match="steps must be an int >= 1"):
         stride_for_length(0)
 
 
 def test_depth_rule_runs_on_the_coarse_steps():
     assert ResConvEncoder(1, 8, steps=251, stride=2).depth == depth_for_length(126) == 6  # ArrowHead
-    assert ResConvEncoder(1, 8, steps=427, stride=4).depth == depth_for_length(107) == 6  # OSULeaf
+    assert ResConvEncoder(1, 8, steps=427, stride=2).depth == depth_for_length(214) == 7  # OSULeaf
+    assert ResConvEncoder(1, 8, steps=427, stride=4).depth == depth_for_length(107) == 6
     assert ResConvEncoder(1, 8, steps=427).depth == 8
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="stride must be an int >= 1"):

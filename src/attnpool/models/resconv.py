@@ -16,15 +16,16 @@ Architecture (``ResConvEncoder``):
   (``steps``; ``model.pt`` records it). With the defaults (stem 7, kernel 5): T=24 or 29 -> 4 blocks,
   T=100 -> 6, T=150 or 251 -> 7, T=427 -> 8, T=1000 -> 9, at most 10. A longer series at prediction time
   still works (convolutions take any T); its ends then see less than the whole series.
-- stride rule (:func:`stride_for_length`, issue 9 recipe R2K): the stem stride ``s`` is the largest power of 2
-  ``<= 4`` with ``ceil(T / s) >= 100``: T < 200 -> 1 (GunPoint, ItalyPowerDemand, BasicMotions,
-  JapaneseVowels), T=251 -> 2 (ArrowHead), T=427 -> 4 (OSULeaf). The depth rule is applied to ``ceil(T / s)``
-  (T=251, s=2 -> 6 blocks; T=427, s=4 -> 6). The encoder's output is each coarse vector repeated over its
+- stride rule (:func:`stride_for_length`, issue 9 recipe R2KM): the stem stride ``s`` is 2 when
+  ``ceil(T / 2) >= 100``, else 1: T < 199 -> 1 (GunPoint, ItalyPowerDemand, BasicMotions, JapaneseVowels),
+  T=251 -> 2 (ArrowHead), T=427 -> 2 (OSULeaf). The depth rule is applied to ``ceil(T / s)``
+  (T=251, s=2 -> 6 blocks; T=427, s=2 -> 7). The encoder's output is each coarse vector repeated over its
   ``s`` input steps (``repeat_interleave``), cut to T and zeroed at masked steps, so pooling and attention
   weights stay one per input step (constant within each block of ``s``). Coarse step ``j`` is valid iff input
   step ``j * s`` is (exact for right padding). Why: on the long outline sets the per-step encoder could afford
-  only 25 epochs in the time budget; a stride of 4 makes each step 4x cheaper, and 100 epochs on OSULeaf
-  moved it from 0.83 to 0.91 (docs/training.md).
+  only 25 epochs in the time budget; a stride makes each step cheaper, and 100 epochs on OSULeaf moved it
+  from 0.83 to 0.91 (stride 4, recipe R2K); with mixup (R2KM) stride 2 was 0.01-0.02 better than 4 on
+  OSULeaf at twice the cost, still inside the work budget (docs/training.md). ``max_stride=4`` gives R2K's rule.
 
 The padding rule, made exact for a non-causal encoder:
 
@@ -63,7 +64,7 @@ def depth_for_length(steps: int, *, kernel_size: int = 5, stem_kernel: int = 7, 
     return int(min(max(depth, min_depth), max_depth))
 
 
-def stride_for_length(steps: int, *, max_stride: int = 4, min_steps: int = 100) -> int:
+def stride_for_length(steps: int, *, max_stride: int = 2, min_steps: int = 100) -> int:
     """The stem stride for series of ``steps`` (the documented stride rule): the largest power of 2 that is
     ``<= max_stride`` and keeps ``ceil(steps / stride) >= min_steps`` (1 when no stride does)."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
