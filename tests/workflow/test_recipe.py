@@ -12,7 +12,7 @@ from attnpool.errors import ConfigError
 from attnpool.models import SpatioTemporalEnsemble
 from attnpool.train.recipe import plan_for, shift_for
 from attnpool.workflow import TrainConfig, evaluate_run, explain_run, fit, load_run, predict_run
-from attnpool.workflow.fitting import model_kwargs_for
+from attnpool.workflow.fitting import model_kwargs_for, resolved_config
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,25 @@ def test_a_strided_auto_ensemble_run_is_saved_resolved_and_reloads(tmp_path):
     resolved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]
     assert resolved["model"]["stride"] == 2 and resolved["model"]["members"] == 3  # a 4-step member is cheap
     assert resolved["schedule"]["shift"] == 25 and resolved["schedule"]["steps"] == 4
+    assert resolved["schedule"]["augment"] == ["scale", "jitter", "shift", "mixup"]
+    assert resolved["schedule"]["mixup_alpha"] == 0.4
     model, _, _ = load_run(tmp_path / "run")
     assert isinstance(model, SpatioTemporalEnsemble) and model.stride == 2
     assert all(m.encoder.stride == 2 and m.encoder.depth == 6 for m in model.members)
     assert evaluate_run(tmp_path / "run")["test"] == result.metrics["test"]
+
+
+@pytest.mark.parametrize(("steps", "augment", "shift", "applied", "alpha"), [
+    (24, "auto", 0, ["scale", "jitter", "mixup"], 0.4),          # too short to shift: not listed
+    (200, "auto", 20, ["scale", "jitter", "shift", "mixup"], 0.4),
+    (200, "scale,jitter", 0, ["scale", "jitter"], None),
+    (200, "none", 0, [], None),
+])
+def test_config_json_lists_the_augmentations_applied(steps, augment, shift, applied, alpha):
+    ds = _set(40, 1, steps)
+    cfg = TrainConfig(data=ds, augment=augment).validate()
+    kwargs = model_kwargs_for(cfg, ds)
+    schedule, _ = plan_for(cfg, 40, kwargs)
+    assert shift_for(cfg, ds.task, ds.subset(ds.splits["train"])) == shift
+    resolved = resolved_config(cfg, kwargs, ds, schedule=schedule, shift=shift)["resolved"]["schedule"]
+    assert (resolved["augment"], resolved["mixup_alpha"]) == (applied, alpha)

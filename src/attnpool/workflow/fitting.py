@@ -267,16 +267,20 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
 def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, *, schedule=None,
                     shift: int | None = None) -> dict:
     """``config.json``: every option, plus what training resolved about the model, the data and (when given)
-    the schedule: epochs, batches per epoch, batch size, optimizer steps, the work of one member and the
-    circular shift of the augmentation."""
+    the schedule: epochs, batches per epoch, batch size, optimizer steps, the work of one member, the
+    circular shift and the augmentations applied (``augment``; ``mixup_alpha`` when mixup is one)."""
     resolved = cfg.to_dict()
     resolved["resolved"] = {"model": {k: v for k, v in model_kwargs.items() if k != "adjacency"},
                             "data": ds.summary(), "node_names": list(ds.node_names),
                             "class_names": list(ds.class_names) if ds.class_names else None}
     if schedule is not None:
+        from ..train.schedule import MIXUP_ALPHA, resolve_augment
+
+        augment = [a for a in resolve_augment(cfg.augment, ds.task) if a != "shift" or shift]
         resolved["resolved"]["schedule"] = {"epochs": schedule.epochs, "batches_per_epoch": schedule.batches_per_epoch,
                                             "batch_size": schedule.batch_size, "steps": schedule.steps,
-                                            "work": schedule.work, "shift": shift}
+                                            "work": schedule.work, "shift": shift, "augment": augment,
+                                            "mixup_alpha": MIXUP_ALPHA if "mixup" in augment else None}
     return resolved
 
 
