@@ -25,7 +25,8 @@ Architecture (``ResConvEncoder``):
   step ``j * s`` is (exact for right padding). Why: on the long outline sets the per-step encoder could afford
   only 25 epochs in the time budget; a stride makes each step cheaper, and 100 epochs on OSULeaf moved it
   from 0.83 to 0.91 (stride 4, recipe R2K); with mixup (R2KM) stride 2 was about 0.007 better than 4 on
-  OSULeaf (0.941 against 0.934 over 3 seeds) at twice the cost, still inside the work budget (docs/training.md). ``max_stride=4`` gives R2K's rule.
+  OSULeaf (0.941 against 0.934 over 3 seeds) at twice the cost, still inside the work budget
+  (docs/training.md). ``max_stride=4`` gives R2K's rule.
 
 The padding rule, made exact for a non-causal encoder:
 
