@@ -64,6 +64,9 @@ class PoolingModule(L.LightningModule):
         if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
             raise ValueError(f"shift must be an int >= 0, got {shift!r}")
         self.shift = shift if "shift" in self.augmentations else 0
+        # mixup's Beta(a, a), built once: building it costs ~140 us, a per-step cost for every member
+        alpha = torch.tensor(MIXUP_ALPHA)
+        self._mixup_lam = torch.distributions.Beta(alpha, alpha) if "mixup" in self.augmentations else None
         self.total_steps = total_steps
         # The EMA copy is a submodule, so Lightning's checkpoints hold it (and --resume continues it); it is
         # filled from the model at the first update (after fit_normalization has set the model's statistics).
@@ -125,8 +128,7 @@ class PoolingModule(L.LightningModule):
         ``a = MIXUP_ALPHA``, and ``perm`` a random permutation of the batch; a step is valid in the mix when it
         is in both samples (``mask & mask[perm]``; values at masked steps never reach the model). Returns
         ``(x, mask, (lam, perm))``."""
-        alpha = torch.tensor(MIXUP_ALPHA)
-        lam = float(torch.distributions.Beta(alpha, alpha).sample())
+        lam = float(self._mixup_lam.sample())
         perm = torch.randperm(x.shape[0], device=x.device)
         mixed = lam * x + (1.0 - lam) * x[perm]
         if mask is not None:
