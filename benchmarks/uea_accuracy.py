@@ -38,7 +38,7 @@ POOLS = ("attention-mean", "mean", "attention")
 BUDGET_SECONDS = 300  # the issue's limit on default training time per set and seed
 # The package's default recipe the attnpool rows were trained with: rows of an earlier recipe stay in the JSONL
 # (with their own tag; "R300" when they have none) and are neither skipped over nor reported as this one's.
-RECIPE = "R2KM"  # R2K + mixup (alpha 0.4) in the classification augmentation
+RECIPE = "R4"  # R2KM + mixup over the union of masks on padded sets + the augmentation probe (T >= 128)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +128,9 @@ def run_attnpool_task(task: dict, jsonl: str) -> list[dict]:
     row = dict(set=task["set"], seed=task["seed"], method=task["pool"], steps=task["steps"],
                ensemble=task["ensemble"], recipe=task["recipe"], accuracy=result.metrics["test"]["accuracy"],
                train_seconds=result.metrics["train_seconds"], wall_seconds=round(wall, 3),
+               probe_seconds=result.metrics.get("probe_seconds"),
+               augment=resolved.get("schedule", {}).get("augment"),
+               probe=resolved.get("schedule", {}).get("augment_probe"),
                # the process's CPU time (fit, loading and evaluation): with 1 thread, about the time it would
                # take on an idle core, whatever the load
                cpu_seconds=round(cpu, 3), epochs=result.metrics["epochs"],
@@ -198,9 +201,9 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
              "Accuracy on each set's own test part; attnpool trains on the whole train part (no validation part) "
              "with every option at its default except the pooling; MiniRocket is aeon's `MiniRocketClassifier(n_jobs=1, "
              "random_state=seed)` on the same arrays (JapaneseVowels zero-padded at the end). mean ± std over "
-             "seeds (population std); per-seed values in seed order. Train seconds: Lightning's fit (attnpool) or "
-             "`clf.fit` after a numba warm-up (MiniRocket), mean and max over seeds, measured on this 2-core "
-             "machine shared with other work (load average in the JSONL).", ""]
+             "seeds (population std); per-seed values in seed order. Train seconds: Lightning's fit plus the "
+             "augmentation probe (attnpool) or `clf.fit` after a numba warm-up (MiniRocket), mean and max over "
+             "seeds, measured on this 2-core machine shared with other work (load average in the JSONL).", ""]
     head = "| set | " + " | ".join(methods) + " | " + " | ".join(f"s {m}" for m in methods) + " |"
     lines += [head, "|" + "---|" * (1 + 2 * len(methods))]
     means = {m: [] for m in methods}
@@ -211,7 +214,7 @@ def write_report(rows: list[dict], path: Path, args, command: str) -> None:
         for m in methods:
             runs = by.get((name, m), {})
             accs = [runs[s]["accuracy"] for s in args.seeds if s in runs]
-            secs = [runs[s]["train_seconds"] for s in args.seeds if s in runs]
+            secs = [run_seconds(runs[s]) for s in args.seeds if s in runs]
             if accs:
                 partial[m].append(float(np.mean(accs)))
             if len(accs) == len(args.seeds):
@@ -241,8 +244,9 @@ def cost_table(by: dict, sets: list[str], args) -> list[str]:
     CPU seconds of the process (about the time on an idle core, with 1 thread), wall seconds, load average."""
     lines = ["Cost per run (mean over the seeds run; CPU s = the training process's CPU time with 1 thread, about "
              "its time alone on an idle core; wall s under the 1-minute load average shown, on 2 shared cores):", "",
-             "| set | pooling | stride | epochs (steps) | members | shift | CPU s (max) | wall s (max) | load |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| set | pooling | stride | epochs (steps) | members | shift | augment probe: auto / light -> used | "
+             "CPU s (max) | wall s (max) | load |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name in sets:
         for m in args.pools:
             runs = [r for r in by.get((name, m), {}).values() if "cpu_seconds" in r]
@@ -251,9 +255,29 @@ def cost_table(by: dict, sets: list[str], args) -> list[str]:
             first, cpu, wall = runs[0], [r["cpu_seconds"] for r in runs], [r["wall_seconds"] for r in runs]
             loads = [v for r in runs for v in (r.get("load_average_start"), r.get("load_average")) if v is not None]
             lines.append(f"| {name} | {m} | {first.get('stride')} | {first['epochs']} ({first.get('optimizer_steps')}) | "
-                         f"{first.get('members')} | {first.get('shift')} | {np.mean(cpu):.0f} ({max(cpu):.0f}) | "
+                         f"{first.get('members')} | {first.get('shift')} | {probe_cell(runs)} | "
+                         f"{np.mean(cpu):.0f} ({max(cpu):.0f}) | "
                          f"{np.mean(wall):.0f} ({max(wall):.0f}) | {min(loads):.1f}-{max(loads):.1f} |")
     return [*lines, ""]
+
+
+def run_seconds(row: dict) -> float:
+    """A run's training time: Lightning's fit plus the augmentation probe before it (0 where none ran)."""
+    return row["train_seconds"] + (row.get("probe_seconds") or 0.0)
+
+
+def probe_cell(runs: list[dict]) -> str:
+    """The augmentation probe's held-out accuracies and choice per seed ("-" where it did not run)."""
+    cells = []
+    for r in runs:
+        probe = r.get("probe")
+        if not probe:
+            cells.append("-")
+            continue
+        acc = probe["accuracy"]
+        cells.append(f"{acc['auto']:.2f} / {acc['scale,jitter']:.2f} -> "
+                     f"{'light' if probe['chosen'] != 'auto' else 'auto'}")
+    return "; ".join(cells)
 
 
 def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
@@ -291,7 +315,7 @@ def checks(by: dict, sets: list[str], args, methods: list[str]) -> list[str]:
     worst = max(spread, key=lambda t: t[2]) if spread else None
     if worst:
         out.append(f"- largest seed std of {default}: {worst[2]:.3f} ({worst[0]}) ({'ok' if worst[2] <= 0.05 else 'over 0.05'})")
-    secs = [r["train_seconds"] for (s, m), runs in by.items() if m == default for r in runs.values()]
+    secs = [run_seconds(r) for (s, m), runs in by.items() if m == default for r in runs.values()]
     if secs:
         out.append(f"- slowest {default} training: {max(secs):.0f} s wall ({'ok' if max(secs) < BUDGET_SECONDS else 'over'} "
                    f"the {BUDGET_SECONDS} s budget; {args.threads} thread(s), {args.jobs} run(s) at once, under the "

@@ -90,26 +90,31 @@ def test_circular_shift_rolls_each_sample_by_at_most_k_steps():
 
 
 def test_mixup_loss_is_the_lam_weighted_loss_of_both_labels_on_the_mixed_batch():
-    """The training loss under mixup equals, computed independently: the model on lam*x + (1-lam)*x[perm] with
-    mask & mask[perm], then lam*CE(y) + (1-lam)*CE(y[perm]) (same RNG draws replayed)."""
+    """The training loss under mixup equals, computed independently: the model on lam*x + (1-lam)*x[perm] (masked
+    steps first set to the node's mean) with mask | mask[perm], then lam*CE(y) + (1-lam)*CE(y[perm]) (same RNG
+    draws replayed)."""
     import torch.nn.functional as F
 
     module = PoolingModule({**NET, "task": "classify", "out_features": 3, "steps": 6}, augment="mixup",
                            label_smoothing=0.1)
+    module.model.set_normalization(torch.full((1, 1), 2.0), torch.full((1, 1), 3.0))
     assert module.augmentations == ("mixup",)
     x = torch.randn(8, 1, 6, 1)
     mask = torch.ones(8, 1, 6, dtype=torch.bool)
     mask[1, :, 4:] = False
     mask[5, :, 3:] = False
+    x[~mask] = float("nan")  # what padding holds never matters
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
     batch = {"x": x, "mask": mask, "y": y}
     torch.manual_seed(7)
     loss, _ = module.loss(batch, module.model, augment=True)
+    assert torch.isfinite(loss)
     torch.manual_seed(7)
     lam = float(torch.distributions.Beta(torch.tensor(0.4), torch.tensor(0.4)).sample())
     perm = torch.randperm(8)
     assert 0.0 < lam < 1.0 and not torch.equal(perm, torch.arange(8))
-    pred, _ = module.model(lam * x + (1 - lam) * x[perm], mask & mask[perm])
+    filled = torch.where(mask[..., None], x, torch.tensor(2.0))
+    pred, _ = module.model(lam * filled + (1 - lam) * filled[perm], mask | mask[perm])
     expected = lam * F.cross_entropy(pred, y, label_smoothing=0.1) + (1 - lam) * F.cross_entropy(
         pred, y[perm], label_smoothing=0.1)
     torch.testing.assert_close(loss, expected)
@@ -119,15 +124,29 @@ def test_mixup_loss_is_the_lam_weighted_loss_of_both_labels_on_the_mixed_batch()
     torch.testing.assert_close(plain, F.cross_entropy(module.model(x, mask)[0], y))
 
 
-def test_mixup_mixes_inputs_and_intersects_masks():
+def test_mixup_keeps_the_longer_series_steps_filled_with_the_node_mean():
+    """Padded sets: a step is valid in the mix when either sample has it; a sample's own masked steps count as its
+    node's mean (x_mean, per node and feature), so a short series mixed with a long one is the long one's steps
+    pulled towards the mean, not cut to the short one's length. Without a mask: the plain mix."""
     torch.manual_seed(0)
-    module = PoolingModule({**NET, "task": "classify"}, augment="mixup")
-    x = torch.randn(16, 1, 4, 1)
-    mask = torch.rand(16, 1, 4) > 0.3
+    module = PoolingModule({**NET, "n_nodes": 2, "n_features": 2, "task": "classify"}, augment="mixup")
+    means = torch.tensor([[1.0, -1.0], [5.0, 7.0]])
+    module.model.set_normalization(means, torch.ones(2, 2))
+    x = torch.randn(16, 2, 4, 2)
+    mask = torch.rand(16, 2, 4) > 0.3
+    x[~mask] = 1e6
     mixed, mixed_mask, (lam, perm) = module.mixup(x, mask)
-    torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[perm])
-    assert torch.equal(mixed_mask, mask & mask[perm])
+    assert torch.equal(mixed_mask, mask | mask[perm])
     assert sorted(perm.tolist()) == list(range(16))
+    for b in range(16):
+        for n in range(2):
+            for t in range(4):
+                own = x[b, n, t] if mask[b, n, t] else means[n]
+                other = x[perm[b], n, t] if mask[perm[b], n, t] else means[n]
+                torch.testing.assert_close(mixed[b, n, t], lam * own + (1 - lam) * other)
+    plain, no_mask, (lam, perm) = module.mixup(x, None)
+    assert no_mask is None
+    torch.testing.assert_close(plain, lam * x + (1 - lam) * x[perm])
 
 
 def test_mixup_is_in_auto_for_classification_only_and_can_be_named_for_regression():

@@ -111,7 +111,12 @@ def test_user_options_override_the_rules():
     assert shift_for(TrainConfig(data=padded, augment="auto"), "classify", padded.subset(padded.splits["train"])) == 0
 
 
-def test_a_strided_auto_ensemble_run_is_saved_resolved_and_reloads(tmp_path):
+def test_a_strided_auto_ensemble_run_is_saved_resolved_and_reloads(tmp_path, monkeypatch):
+    from attnpool.workflow import augment_probe
+
+    # the probe's own tests are in test_augment_probe.py; here it keeps the full list
+    monkeypatch.setattr(augment_probe, "probe_augment", lambda *a: augment_probe.ProbeResult(
+        accuracy={"auto": 0.5, "scale,jitter": 0.5}, steps=2))
     ds = _set(36, 1, 251)
     result = fit(TrainConfig(data=ds, steps=4, channels=8, progress=False), tmp_path / "run", quiet=True)
     resolved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]

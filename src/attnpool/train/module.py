@@ -101,7 +101,7 @@ class PoolingModule(L.LightningModule):
         if augment:
             x = self.augment(x, model)
             if "mixup" in self.augmentations and len(y) > 1:
-                x, mask, mix = self.mixup(x, mask)
+                x, mask, mix = self.mixup(x, mask, model)
         pred, _ = model(x, mask)
         smoothing = self.label_smoothing if augment else 0.0
         loss = self._loss(model, pred, y, smoothing)
@@ -123,17 +123,24 @@ class PoolingModule(L.LightningModule):
             scale = model.x_std[:, model.target_feature].unsqueeze(-1)
         return (((pred - y) / scale) ** 2).mean()
 
-    def mixup(self, x, mask):
+    def mixup(self, x, mask, model=None):
         """mixup: ``x [B, N, T, F]`` -> ``lam * x + (1 - lam) * x[perm]`` with ``lam ~ Beta(a, a)``,
-        ``a = MIXUP_ALPHA``, and ``perm`` a random permutation of the batch; a step is valid in the mix when it
-        is in both samples (``mask & mask[perm]``; values at masked steps never reach the model). Returns
-        ``(x, mask, (lam, perm))``."""
+        ``a = MIXUP_ALPHA``, and ``perm`` a random permutation of the batch. Returns ``(x, mask, (lam, perm))``.
+
+        Series of unequal length (``mask [B, N, T]``, True = valid): each sample's masked steps are first set
+        to its node's mean (``model.x_mean``, 0 in standardised units, the model's own value for a step
+        without data), and a step is valid in the mix when it is valid in either sample (``mask | mask[perm]``),
+        so a short series mixed with a long one keeps the long one's steps. (Intersecting the masks cut every
+        mix down to the shorter series: PickupGestureWiimoteZ, 29-361 steps, 0.74 against 0.86 with the
+        union, seed 0; JapaneseVowels 0.995 both ways.)"""
         lam = float(self._mixup_lam.sample())
         perm = torch.randperm(x.shape[0], device=x.device)
-        mixed = lam * x + (1.0 - lam) * x[perm]
         if mask is not None:
-            mask = mask & mask[perm]
-        return mixed, mask, (lam, perm)
+            model = self.model if model is None else model
+            fill = model.x_mean[None, :, None, :].to(x.dtype)  # [1, N, 1, F]
+            x = torch.where(mask[..., None], x, fill)
+            mask = mask | mask[perm]
+        return lam * x + (1.0 - lam) * x[perm], mask, (lam, perm)
 
     def augment(self, x, model):
         """Scale and jitter ``x [B, N, T, F]`` in standardised units (values at masked steps do not matter:

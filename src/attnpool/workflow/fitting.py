@@ -110,7 +110,8 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
     from ..data.datamodule import SeriesDataModule
-    from ..train.recipe import build_module, plan_for, train_module
+    from ..train.recipe import build_module, plan_for, shift_for, train_module
+    from .augment_probe import needs_probe, probe_augment
 
     torch.set_num_threads(cfg.threads)
     cfg = dataclasses.replace(cfg, task=ds.task)
@@ -120,9 +121,19 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     schedule, _ = plan_for(cfg, len(ds.splits["train"]), kwargs)
     if cfg.limit_batches is not None:  # Lightning stops each epoch there; the schedule's steps follow
         schedule = dataclasses.replace(schedule, batches_per_epoch=min(schedule.batches_per_epoch, cfg.limit_batches))
-    module = build_module(cfg, kwargs, ds.subset(ds.splits["train"]))
+    train = ds.subset(ds.splits["train"])
+    probe, probe_seconds = None, None
+    if needs_probe(cfg, train, shift_for(cfg, ds.task, train)):
+        # a resumed run reuses the outcome its config.json recorded (the probe is not run twice)
+        probe = None if ckpt_path is None else _recorded_probe(out_dir)
+        if probe is None:
+            probe_started = time.perf_counter()
+            probe = probe_augment(cfg, train, kwargs, schedule.steps)
+            probe_seconds = time.perf_counter() - probe_started
+    module = build_module(cfg if probe is None else dataclasses.replace(cfg, augment=probe.chosen), kwargs, train)
     if write_config and rank_zero():
-        write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds, schedule=schedule, shift=module.shift))
+        write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds, schedule=schedule, shift=module.shift,
+                                                          probe=probe))
     data = SeriesDataModule(ds, schedule.batch_size, cfg.seed, drop_last=schedule.drop_last)
     try:
         trained = train_module(module, data, cfg, out_dir, schedule=schedule, quiet=quiet, ckpt_path=ckpt_path)
@@ -144,6 +155,8 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     if cfg.limit_batches is not None:
         metrics["limited_to_batches"] = cfg.limit_batches
     metrics["train_seconds"] = round(trained.seconds, 3)
+    if probe_seconds is not None:  # the augmentation probe's short models, before training (augment_probe.py)
+        metrics["probe_seconds"] = round(probe_seconds, 3)
     if trained.samples_per_second is not None:  # training batches only, one process (benchmarks/data_scale.py)
         metrics["train_samples_per_second"] = round(trained.samples_per_second, 1)
     if trained.first_batch is not None and started is not None:  # data loading, statistics, model and Lightning set-up
@@ -201,6 +214,18 @@ def _resume_checkpoint(out_dir: Path) -> str | None:
             continue
         return str(path)
     return None
+
+
+def _recorded_probe(out_dir: Path):
+    """The augmentation probe's outcome that ``out_dir/config.json`` recorded, or None."""
+    from .augment_probe import ProbeResult
+
+    try:
+        saved = json.loads((out_dir / CONFIG_FILE).read_text())["resolved"]["schedule"]["augment_probe"]
+        return ProbeResult(accuracy=dict(saved["accuracy"]), steps=int(saved["steps"]), folds=int(saved["folds"]),
+                           chosen=str(saved["chosen"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _kept(out_dir: Path) -> str:
@@ -265,10 +290,11 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
 
 
 def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, *, schedule=None,
-                    shift: int | None = None) -> dict:
+                    shift: int | None = None, probe=None) -> dict:
     """``config.json``: every option, plus what training resolved about the model, the data and (when given)
     the schedule: epochs, batches per epoch, batch size, optimizer steps, the work of one member, the
-    circular shift and the augmentations applied (``augment``; ``mixup_alpha`` when mixup is one)."""
+    circular shift and the augmentations applied (``augment``; ``mixup_alpha`` when mixup is one), and the
+    augmentation probe's measurements and choice (``augment_probe``, when it ran: :mod:`.augment_probe`)."""
     resolved = cfg.to_dict()
     resolved["resolved"] = {"model": {k: v for k, v in model_kwargs.items() if k != "adjacency"},
                             "data": ds.summary(), "node_names": list(ds.node_names),
@@ -276,11 +302,14 @@ def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, *, 
     if schedule is not None:
         from ..train.schedule import MIXUP_ALPHA, resolve_augment
 
-        augment = [a for a in resolve_augment(cfg.augment, ds.task) if a != "shift" or shift]
+        used = cfg.augment if probe is None else probe.chosen
+        augment = [a for a in resolve_augment(used, ds.task) if a != "shift" or shift]
         resolved["resolved"]["schedule"] = {"epochs": schedule.epochs, "batches_per_epoch": schedule.batches_per_epoch,
                                             "batch_size": schedule.batch_size, "steps": schedule.steps,
                                             "work": schedule.work, "shift": shift, "augment": augment,
                                             "mixup_alpha": MIXUP_ALPHA if "mixup" in augment else None}
+        if probe is not None:
+            resolved["resolved"]["schedule"]["augment_probe"] = probe.to_dict()
     return resolved
 
 

@@ -1,0 +1,131 @@
+"""The augmentation probe of augment="auto" (workflow/augment_probe.py): when it runs, how it folds the train
+part, its rule, what it measures, and how its outcome reaches the run (config.json, the module, resume)."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from attnpool.data import from_arrays
+from attnpool.workflow import TrainConfig, augment_probe, fit
+from attnpool.workflow.augment_probe import (
+    LIGHT_AUGMENT,
+    PROBE_FOLDS,
+    PROBE_MARGIN,
+    ProbeResult,
+    choose_augment,
+    fold_ids,
+    needs_probe,
+    probe_augment,
+)
+from attnpool.workflow.fitting import model_kwargs_for
+
+
+def _set(n_train, steps, *, padded=False, separable=False, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_train + 10) % 2
+    x = rng.normal(size=(n_train + 10, 1, steps, 1)).astype(np.float32)
+    if separable:  # the class is the series' level: any model, shifted or not, gets it right
+        x += np.where(y == 1, 3.0, -3.0)[:, None, None, None].astype(np.float32)
+    if padded:
+        x[1, :, steps // 2:] = np.nan
+    return from_arrays(x, y, parts=np.array(["train"] * n_train + ["test"] * 10))
+
+
+def _train(ds):
+    return ds.subset(ds.splits["train"])
+
+
+def test_fold_ids_deal_each_class_evenly_and_follow_the_seed():
+    y = np.array([0] * 7 + [1] * 4 + [2] * 10)
+    folds = fold_ids(y, 2, seed=5)
+    assert set(folds.tolist()) == {0, 1}
+    for c in (0, 1, 2):
+        counts = np.bincount(folds[y == c], minlength=2)
+        assert abs(int(counts[0]) - int(counts[1])) <= 1, (c, counts)
+    assert np.array_equal(folds, fold_ids(y, 2, seed=5))
+    assert not all(np.array_equal(folds, fold_ids(y, 2, seed=s)) for s in range(6, 12))
+
+
+def test_the_probe_runs_only_where_the_rule_would_shift_a_classification_set():
+    long, short, padded = _set(20, 200), _set(20, 24), _set(20, 200, padded=True)
+    auto = TrainConfig(data=long)
+    assert needs_probe(auto, _train(long), shift=20)
+    assert not needs_probe(auto, _train(short), shift=0)  # too short to shift: nothing to ask
+    assert not needs_probe(TrainConfig(data=padded), _train(padded), shift=0)
+    assert not needs_probe(TrainConfig(data=long, augment="scale,jitter,shift,mixup"), _train(long), shift=20)
+    assert not needs_probe(TrainConfig(data=long, devices="2"), _train(long), shift=20)  # one process only
+    assert not needs_probe(TrainConfig(data=long, strategy="ddp"), _train(long), shift=20)
+    tiny = _set(2 * PROBE_FOLDS - 1, 200)
+    assert not needs_probe(TrainConfig(data=tiny), _train(tiny), shift=20)
+
+
+def test_the_rule_keeps_the_full_list_unless_the_light_one_wins_by_the_margin():
+    assert PROBE_MARGIN == 0.1 and LIGHT_AUGMENT == "scale,jitter"
+    assert choose_augment({"auto": 0.48, LIGHT_AUGMENT: 0.62}) == LIGHT_AUGMENT  # ACSF1's probe, seed 0
+    assert choose_augment({"auto": 0.50, LIGHT_AUGMENT: 0.60}) == LIGHT_AUGMENT  # exactly the margin
+    assert choose_augment({"auto": 0.92, LIGHT_AUGMENT: 0.96}) == "auto"  # a small lead is not enough
+    assert choose_augment({"auto": 0.90, LIGHT_AUGMENT: 0.80}) == "auto"
+
+
+def test_the_probe_predicts_every_train_sample_once_per_candidate():
+    """A set whose class is its level: every short model gets every held-out sample right, so both accuracies
+    are 1 (counted over all 24 train samples, each held out once) and the full list stays."""
+    ds = _set(24, 128, separable=True)
+    cfg = TrainConfig(data=ds, channels=8, progress=False).validate()
+    kwargs = model_kwargs_for(cfg, ds)
+    result = probe_augment(cfg, _train(ds), kwargs, run_steps=60)
+    assert result.steps == 20 and result.folds == PROBE_FOLDS
+    assert result.accuracy == {"auto": 1.0, LIGHT_AUGMENT: 1.0} and result.chosen == "auto"
+    assert result.to_dict() == {"accuracy": {"auto": 1.0, LIGHT_AUGMENT: 1.0}, "steps": 20, "folds": 2,
+                                "margin": 0.1, "chosen": "auto"}
+
+
+def test_the_probes_choice_is_what_the_run_trains_with_records_and_resumes(tmp_path, monkeypatch):
+    calls = []
+
+    def light(cfg, train, kwargs, run_steps):
+        calls.append(run_steps)
+        return ProbeResult(accuracy={"auto": 0.4, LIGHT_AUGMENT: 0.7}, steps=2, chosen=LIGHT_AUGMENT)
+
+    monkeypatch.setattr(augment_probe, "probe_augment", light)
+    ds = _set(24, 200)
+    cfg = TrainConfig(data=ds, steps=4, channels=8, ensemble=1, progress=False)
+    result = fit(cfg, tmp_path / "run", quiet=True)
+    schedule = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]["schedule"]
+    assert calls == [4]
+    assert schedule["augment"] == ["scale", "jitter"] and schedule["shift"] == 0 and schedule["mixup_alpha"] is None
+    assert schedule["augment_probe"]["chosen"] == LIGHT_AUGMENT
+    assert schedule["augment_probe"]["accuracy"] == {"auto": 0.4, LIGHT_AUGMENT: 0.7}
+    assert result.metrics["probe_seconds"] >= 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["augment"] == "auto"  # the option, as given
+    # resume: the recorded outcome is used, the probe is not run again
+    (tmp_path / "run" / "metrics.json").unlink()
+    (tmp_path / "run" / "INCOMPLETE").write_text("interrupted\n")
+    saved = str((tmp_path / "run" / "data.npz").resolve())  # a run trained on arrays resumes from its data.npz
+    fit(dataclasses.replace(cfg, data=saved), tmp_path / "run", quiet=True, resume=True)
+    assert calls == [4] and (tmp_path / "run" / "metrics.json").exists()
+    # named augmentations: no probe, the names as given
+    fit(TrainConfig(data=ds, steps=4, channels=8, ensemble=1, progress=False, augment="scale,shift"),
+        tmp_path / "named", quiet=True)
+    assert calls == [4]
+
+
+@pytest.mark.parametrize("chosen", ["auto", LIGHT_AUGMENT])
+def test_the_module_trains_with_the_chosen_augmentations(tmp_path, monkeypatch, chosen):
+    from attnpool.train import recipe
+
+    seen = []
+    build = recipe.build_module
+
+    def spy(cfg, kwargs, train):
+        module = build(cfg, kwargs, train)
+        seen.append((module.augmentations, module.shift))
+        return module
+
+    monkeypatch.setattr(recipe, "build_module", spy)
+    monkeypatch.setattr(augment_probe, "probe_augment",
+                        lambda *a: ProbeResult(accuracy={"auto": 0.5, LIGHT_AUGMENT: 0.5}, steps=1, chosen=chosen))
+    fit(TrainConfig(data=_set(24, 200), steps=2, channels=8, ensemble=1, progress=False), tmp_path / "r", quiet=True)
+    assert seen == ([(("scale", "jitter", "shift", "mixup"), 20)] if chosen == "auto" else [(("scale", "jitter"), 0)])
