@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 from .errors import AttnpoolError, ConfigError, Interrupted, RunError
 from .models import ENCODERS, MIXERS
@@ -136,8 +137,9 @@ _TRAIN_FLAGS = [
     ("--patience", int, "ignored: training does not stop early since issue 9 (kept so older scripts run)"),
     ("--ensemble", "ensemble", "K models from seeds seed..seed+K-1, probabilities (values) and attention weights "
                                "averaged; auto: K = 1 to 3, as many as fit the work budget"),
-    ("--augment", str, "auto (classify: scale,jitter,mixup and, on unpadded series of >= 128 steps, shift; regress/"
-                       "forecast: none) | none | a comma-separated list of scale, jitter, shift, mixup"),
+    ("--augment", str, "auto (classify: scale,jitter,mixup and, on unpadded series of >= 128 steps, shift, unless "
+                       "a short probe on the train part finds shift and mixup clearly hurt; regress/forecast: none) | "
+                       "none | a comma-separated list of scale, jitter, shift, mixup (no probe)"),
     ("--ema", float, "decay of the weights' moving average, which is the saved model; 0 = the last weights"),
     ("--label-smoothing", float, "classify: label smoothing"),
     ("--seed", int, "random seed"),
@@ -249,9 +251,22 @@ def _train(args) -> int:
     result = fit(cfg, args.out, overwrite=args.overwrite, resume=args.resume)
     if result.model is not None:
         print(f"data: {result.data.summary()}")
+        _print_probe(result.run_dir)
         _print_metrics(result.metrics)
         print(f"run directory: {result.run_dir}")
     return 0
+
+
+def _print_probe(run_dir) -> None:
+    """One line on the augmentation probe, where the run had one (config.json's ``augment_probe``)."""
+    import json
+
+    schedule = json.loads((Path(run_dir) / "config.json").read_text()).get("resolved", {}).get("schedule", {})
+    probe = schedule.get("augment_probe")
+    if probe:
+        scores = ", ".join(f"{name} {acc:.3f}" for name, acc in probe["accuracy"].items())
+        print(f"augment probe ({probe['folds']} folds of the train part, held-out accuracy): {scores} -> trained "
+              f"with {','.join(schedule['augment'])}")
 
 
 def _cmd_evaluate(args) -> int:

@@ -129,3 +129,20 @@ def test_the_module_trains_with_the_chosen_augmentations(tmp_path, monkeypatch, 
                         lambda *a: ProbeResult(accuracy={"auto": 0.5, LIGHT_AUGMENT: 0.5}, steps=1, chosen=chosen))
     fit(TrainConfig(data=_set(24, 200), steps=2, channels=8, ensemble=1, progress=False), tmp_path / "r", quiet=True)
     assert seen == ([(("scale", "jitter", "shift", "mixup"), 20)] if chosen == "auto" else [(("scale", "jitter"), 0)])
+
+
+def test_attnpool_train_says_what_the_probe_measured_and_chose(tmp_path):
+    from ..cli_helpers import attnpool
+
+    ds = _set(24, 128, separable=True)
+    np.savez(tmp_path / "long.npz", x=ds.x, y=ds.y, split=np.array(["train"] * 24 + ["test"] * 10))
+    proc = attnpool("train", tmp_path / "long.npz", "--out", tmp_path / "run", "--steps", "6", "--channels", "8",
+                    "--ensemble", "1", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    line = next(li for li in proc.stdout.splitlines() if li.startswith("augment probe"))
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]["schedule"]
+    acc = saved["augment_probe"]["accuracy"]
+    assert line == (f"augment probe (2 folds of the train part, held-out accuracy): auto {acc['auto']:.3f}, "
+                    f"scale,jitter {acc['scale,jitter']:.3f} -> trained with {','.join(saved['augment'])}")
+    assert saved["augment"] == (["scale", "jitter"] if saved["augment_probe"]["chosen"] == LIGHT_AUGMENT
+                                else ["scale", "jitter", "shift", "mixup"])
