@@ -47,7 +47,9 @@ class TrainConfig:
     label_smoothing: float = 0.1  # classify
     grad_clip: float = 1.0  # maximum gradient norm (per ensemble member); 0 = off
     ema: float = 0.99  # decay of the weights' moving average, which is the saved model; 0 = the last weights
-    augment: str = "auto"  # auto (classify: scale,jitter,mixup + shift by the rule; regress/forecast: none) | none | a list
+    # auto (classify: scale,jitter,mixup + shift by the rule, both checked on the data by the probe of
+    # workflow/augment_probe.py; regress/forecast: none) | none | a list (no probe)
+    augment: str = "auto"
     ensemble: int | str = "auto"  # K models (seeds seed .. seed + K - 1) averaged; auto: K from the work budget
     patience: int | None = None  # ignored since issue 9 (no early stopping); kept so older configs load
     seed: int = 0

@@ -4,7 +4,8 @@ each update.
 
 The rule (issue 9): a run is a fixed number of optimizer steps, not "until validation stops improving",
 because the validation part of a small train split (6 samples for ArrowHead) cannot choose a checkpoint.
-Every number below depends only on the data's sizes (recipe R2KM; the measurements are in docs/training.md):
+Every number below depends only on the data's sizes (recipe R2KM, kept in R4; the measurements are in docs/training.md;
+under ``augment="auto"`` the shift is then checked on the data by :mod:`attnpool.workflow.augment_probe`):
 
 - batches per epoch ``spe = n_train // batch_size`` (the last partial batch is dropped, so no step sees a
   batch of 2 samples), or 1 batch of all samples when ``n_train <= batch_size``; ``B`` = the batch size used;
