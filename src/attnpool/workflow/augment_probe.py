@@ -12,10 +12,12 @@ the run first trains short models on the train part both ways and keeps the full
   fold, so every train sample is predicted once per candidate;
 - the light list is used when its held-out accuracy is at least :data:`PROBE_MARGIN` above the full one's.
 
-The short probe under-rates the shift and mixup, which pay off late in a long run (OSULeaf: tied in the probe,
-0.946 against 0.917 on the test part with the full run), hence the margin: only a clear loss turns them off.
-It costs ``2 * PROBE_FOLDS * PROBE_FRACTION`` = 1.3 times one member's training. The measurements are in
-docs/training.md. Naming the augmentations (``--augment scale,jitter,shift,mixup``) skips the probe.
+The short probe under-rates the shift and mixup, which pay off late in a long run (OSULeaf: about tied in the
+probe, while the full run scores 0.946 with the shift and 0.917 without, seed 0), hence the margin: only a clear
+loss turns them off (on GunPoint, ArrowHead and OSULeaf the light list led by at most 0.04 in 18 probes; on
+ACSF1 it led by 0.10-0.23 in 6). It costs ``2 * PROBE_FOLDS * PROBE_FRACTION`` = 1.33 times one member's
+training. The measurements: docs/training.md and docs/research/issue9-recipe-r4.md. Naming the augmentations
+(``--augment scale,jitter,shift,mixup``) skips the probe.
 """
 
 from __future__ import annotations
