@@ -268,6 +268,7 @@ def run_seconds(row: dict) -> float:
 
 def probe_cell(runs: list[dict]) -> str:
     """The augmentation probe's held-out accuracies and choice per seed ("-" where it did not run)."""
+    from attnpool.workflow.augment_probe import LIGHT_AUGMENT
     cells = []
     for r in runs:
         probe = r.get("probe")
@@ -275,7 +276,7 @@ def probe_cell(runs: list[dict]) -> str:
             cells.append("-")
             continue
         acc = probe["accuracy"]
-        cells.append(f"{acc['auto']:.2f} / {acc['scale,jitter']:.2f} -> "
+        cells.append(f"{acc['auto']:.2f} / {acc[LIGHT_AUGMENT]:.2f} -> "
                      f"{'light' if probe['chosen'] != 'auto' else 'auto'}")
     return "; ".join(cells)
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..data import TimeSeriesSet
 from ..models import build_model
@@ -55,6 +54,12 @@ class ProbeResult:
     def to_dict(self) -> dict:
         return {"accuracy": {k: round(v, 4) for k, v in self.accuracy.items()}, "steps": self.steps,
                 "folds": self.folds, "margin": PROBE_MARGIN, "chosen": self.chosen}
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> ProbeResult:
+        """The result :meth:`to_dict` wrote (``config.json``'s ``resolved.schedule.augment_probe``)."""
+        return cls(accuracy=dict(saved["accuracy"]), steps=int(saved["steps"]), folds=int(saved["folds"]),
+                   chosen=str(saved["chosen"]))
 
 
 def needs_probe(cfg: TrainConfig, train: TimeSeriesSet, shift: int) -> bool:
@@ -84,6 +89,7 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
     steps with the model ``model_kwargs`` describes, and say which augment string to train with."""
     from ..data.datamodule import SeriesDataModule
     from ..train.recipe import build_module, plan_for, train_module
+    from .predict import evaluate_split
 
     folds = fold_ids(np.asarray(train.y), PROBE_FOLDS, cfg.seed)
     steps = max(1, math.ceil(run_steps * PROBE_FRACTION))
@@ -103,7 +109,8 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
                 trained = train_module(module, data, probe_cfg, Path(tmp), schedule=schedule, quiet=True)
             model = build_model(kwargs)
             model.load_state_dict(trained.state_dict)
-            correct += _correct(model, part.subset(part.splits["test"]))
+            held_out = evaluate_split(model, part, "test")  # the package's own evaluation of a split
+            correct += round(held_out["accuracy"] * held_out["n"])
         result.accuracy[candidate] = correct / len(train)
     result.chosen = choose_augment(result.accuracy)
     return result
@@ -113,18 +120,6 @@ def choose_augment(accuracy: dict) -> str:
     """The probe's rule on held-out accuracies ``{"auto": a, LIGHT_AUGMENT: b}``: the light list when
     ``b - a >= PROBE_MARGIN``, else ``"auto"``."""
     return LIGHT_AUGMENT if accuracy[LIGHT_AUGMENT] - accuracy["auto"] >= PROBE_MARGIN - 1e-9 else "auto"
-
-
-def _correct(model, held_out: TimeSeriesSet, batch_size: int = 256) -> int:
-    """How many of ``held_out``'s samples ``model`` classifies right."""
-    model.eval()
-    right = 0
-    with torch.no_grad():
-        for start in range(0, len(held_out), batch_size):
-            batch = held_out.batch(np.arange(start, min(start + batch_size, len(held_out))), ("x", "mask", "y"))
-            pred, _ = model(torch.from_numpy(batch["x"]), torch.from_numpy(batch["mask"]))
-            right += int((pred.argmax(-1).numpy() == batch["y"]).sum())
-    return right
 
 
 __all__ = ["LIGHT_AUGMENT", "PROBE_FOLDS", "PROBE_FRACTION", "PROBE_MARGIN", "ProbeResult", "choose_augment", "fold_ids",

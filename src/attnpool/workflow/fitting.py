@@ -221,9 +221,7 @@ def _recorded_probe(out_dir: Path):
     from .augment_probe import ProbeResult
 
     try:
-        saved = json.loads((out_dir / CONFIG_FILE).read_text())["resolved"]["schedule"]["augment_probe"]
-        return ProbeResult(accuracy=dict(saved["accuracy"]), steps=int(saved["steps"]), folds=int(saved["folds"]),
-                           chosen=str(saved["chosen"]))
+        return ProbeResult.from_dict(json.loads((out_dir / CONFIG_FILE).read_text())["resolved"]["schedule"]["augment_probe"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
