@@ -123,7 +123,7 @@ _TRAIN_FLAGS = [
     ("--encoder", str, " | ".join(ENCODERS)),
     ("--mixer", str, " | ".join(MIXERS)),
     ("--channels", int, "C, the encoder's width"),
-    ("--stride", int, "resconv's stem stride (default: the rule, the largest of 1, 2, 4 keeping ceil(T / stride) >= 100)"),
+    ("--stride", int, "resconv's stem stride (default: the rule, 2 when ceil(T / 2) >= 100, else 1)"),
     ("--steps", int, "optimizer steps instead of the rule (default: >= 300 steps and >= 100 epochs within a work "
                      "budget, see docs/training.md; epochs = ceil(steps / batches per epoch))"),
     ("--epochs", int, "train exactly this many epochs instead of --steps (the option before issue 9)"),
