@@ -38,7 +38,7 @@ POOLS = ("attention-mean", "mean", "attention")
 BUDGET_SECONDS = 300  # the limit on default training time per set and seed
 # The package's default recipe the attnpool rows were trained with: rows of an earlier recipe stay in the JSONL
 # (with their own tag; "R300" when they have none) and are neither skipped over nor reported as this one's.
-RECIPE = "R4"  # R2KM + mixup over the union of masks on padded sets + the augmentation probe (T >= 128)
+RECIPE = "R5"  # R4 + the distribution summary fused with the pooled vector (classification; models/distribution.py)
 
 
 def main(argv: list[str] | None = None) -> int:

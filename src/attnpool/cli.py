@@ -124,6 +124,9 @@ _TRAIN_FLAGS = [
     ("--mixer", str, " | ".join(MIXERS)),
     ("--channels", int, "C, the encoder's width"),
     ("--stride", int, "resconv's stem stride (default: the rule, 2 when ceil(T / 2) >= 100, else 1)"),
+    ("--distribution", "auto_int", "K thresholds of the order-free summary of each series (the fraction of steps above "
+                                   "each, for the values and their dilated differences) fused with the pooled vector; "
+                                   "0 = off; auto: 33 for classification, 0 otherwise"),
     ("--steps", int, "optimizer steps instead of the rule (default: >= 300 steps and >= 100 epochs within a work "
                      "budget, see docs/training.md; epochs = ceil(steps / batches per epoch))"),
     ("--epochs", int, "train exactly this many epochs instead of --steps (the option before issue 9)"),
@@ -135,7 +138,7 @@ _TRAIN_FLAGS = [
     ("--weight-decay", float, "AdamW weight decay"),
     ("--dropout", float, "dropout"),
     ("--patience", int, "ignored: training does not stop early since issue 9 (kept so older scripts run)"),
-    ("--ensemble", "ensemble", "K models from seeds seed..seed+K-1, probabilities (values) and attention weights "
+    ("--ensemble", "auto_int", "K models from seeds seed..seed+K-1, probabilities (values) and attention weights "
                                "averaged; auto: K = 1 to 3, as many as fit the work budget"),
     ("--augment", str, "auto (classify: scale,jitter,mixup and, on unpadded series of >= 128 steps, shift, unless "
                        "a short probe on the train part finds shift and mixup clearly hurt; regress/forecast: none) | "
@@ -166,8 +169,8 @@ def _field(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
 
-def _ensemble(text: str):
-    """``--ensemble``: ``auto`` or a count."""
+def _auto_int(text: str):
+    """``--ensemble``, ``--distribution``: ``auto`` or a count."""
     if text == "auto":
         return text
     try:
@@ -178,7 +181,7 @@ def _ensemble(text: str):
 
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     for flag, kind, text in _TRAIN_FLAGS:
-        kind = _ensemble if kind == "ensemble" else kind
+        kind = _auto_int if kind == "auto_int" else kind
         parser.add_argument(flag, type=kind, default=None, help=_flag_help(flag, text))
     parser.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
                         help="extra option for the data reader, e.g. samples=600 (repeatable)")

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from ..pooling import make_pool
 from ..pooling.last import last_valid
 from ..tasks import TASKS
+from .distribution import DistributionSummary
 from .encoders import make_encoder
 from .heads import NodeHead, SampleHead
 from .mixers import make_mixer
@@ -17,7 +18,10 @@ class SpatioTemporalNet(nn.Module):
     """A model for multi-node time series built around temporal attention pooling.
 
     ``x [B, N, T, F]`` -> encoder (shared over nodes) ``[B*N, T, C]`` -> pooling ``[B*N, C]`` (+ weights
-    ``[B*N, T]``) -> ``[B, N, C]`` -> mixer ``[B, N, C]`` -> head.
+    ``[B*N, T]``) -> ``[B, N, C]`` -> mixer ``[B, N, C]`` -> head. With ``distribution=K``, each node's pooled
+    vector gets ``Linear(Dropout(s))`` added, ``s [B*N, D*F*K]`` the order-free summary of its standardised
+    series (:class:`~attnpool.models.distribution.DistributionSummary`: the fraction of steps above K
+    thresholds, for the values and their dilated differences), before the mixer.
 
     Inputs are standardised inside the model with per-node, per-feature statistics held as buffers
     (:meth:`fit_normalization`, from the training split), so a checkpoint predicts from raw data and
@@ -40,6 +44,9 @@ class SpatioTemporalNet(nn.Module):
         steps: the (longest) series length T the model is built for; ``resconv`` sets its depth from it (see
             :func:`~attnpool.models.resconv.depth_for_length`), so ``model.pt`` keeps it and rebuilds the same
             network. Any T works at prediction time (default: None, the encoder's own depth).
+        distribution: K > 0 fuses the order-free summary of each node's series with K thresholds per
+            dilation and feature (see above; its thresholds come from :meth:`fit_normalization`); 0 = off, the
+            only choice before issue 9's R5 recipe, so a ``model.pt`` without it loads as before (default: 0).
         stride: ``resconv``'s stem stride (the training recipe's rule:
             :func:`~attnpool.models.resconv.stride_for_length`; ``model.pt`` keeps it). Default: None, the
             encoder's own (1), which is also what a ``model.pt`` written before strides existed gets.
@@ -68,6 +75,7 @@ class SpatioTemporalNet(nn.Module):
         pool_kwargs: dict | None = None,
         steps: int | None = None,
         stride: int | None = None,
+        distribution: int = 0,
         device=None,
         dtype=None,
     ):
@@ -80,15 +88,22 @@ class SpatioTemporalNet(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
             raise ValueError(f"steps must be a positive int or None, got {steps!r}")
+        if isinstance(distribution, bool) or not isinstance(distribution, int) or distribution < 0:
+            raise ValueError(f"distribution must be an int >= 0 (thresholds per series; 0 = off), got {distribution!r}")
         if task == "forecast" and not 0 <= target_feature < n_features:
             raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
         self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
-        self.steps, self.stride = steps, stride
+        self.steps, self.stride, self.distribution = steps, stride, distribution
         factory = {"device": device, "dtype": dtype}
         self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, stride=stride,
                                     **factory)
         self.pool = _make_pool_on(pool, channels, dict(pool_kwargs or {}), factory)
+        self.summary = self.summary_proj = None
+        if distribution:
+            self.summary = DistributionSummary(n_nodes, n_features, levels=distribution, steps=steps, **factory)
+            self.summary_proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.summary.out_features, channels,
+                                                                             **factory))
         self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout, **factory)
         if task == "classify" or (task == "regress" and not per_node):
             self.head = SampleHead(n_nodes, channels, out_features, dropout=dropout, **factory)
@@ -124,6 +139,27 @@ class SpatioTemporalNet(nn.Module):
                                  f"got {list(y.shape)}")
             mean_y, std_y = y.mean(0), y.std(0, unbiased=False)
         self.set_normalization(mean, var.sqrt(), mean_y, std_y)
+        if self.summary is not None:
+            valid = None if mask is None else valid
+            self.summary.fit(self.standardize(x, valid), valid)
+
+    def standardize(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``x [B, N, T, F]`` in the model's standardised units, zeros at masked steps (``mask [B, N, T]``), so NaN
+        or inf there never enter: what the encoder and the distribution summary read."""
+        if mask is not None:
+            x = x.masked_fill(~mask.unsqueeze(-1), 0.0)
+        xn = (x - self.x_mean[:, None, :].to(x.dtype)) / self.x_std[:, None, :].to(x.dtype)
+        if mask is not None:
+            xn = xn.masked_fill(~mask.unsqueeze(-1), 0.0)
+        return xn
+
+    def distribution_summary(self, x: Tensor, mask: Tensor | None = None) -> Tensor | None:
+        """The standardised distribution summary ``[B, N, D*F*K]`` of raw ``x [B, N, T, F]`` (None when the
+        model has none): what :meth:`forward` computes unless it is given one. The training recipe takes it from
+        the clean batch before augmenting the inputs (:mod:`attnpool.train.module`)."""
+        if self.summary is None:
+            return None
+        return self.summary(self.standardize(x, mask), mask)
 
     @torch.no_grad()
     def set_normalization(self, x_mean, x_std, y_mean=None, y_std=None) -> None:
@@ -147,20 +183,27 @@ class SpatioTemporalNet(nn.Module):
                 value = torch.where(value > 1e-8, value, torch.ones_like(value))
             buffer.copy_(value)
 
-    def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``x [B, N, T, F]``, ``mask [B, N, T]`` (bool, True = valid) -> ``(prediction, weights [B, N, T])``."""
+    def forward(self, x: Tensor, mask: Tensor | None = None, summary: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``x [B, N, T, F]``, ``mask [B, N, T]`` (bool, True = valid) -> ``(prediction, weights [B, N, T])``.
+        ``summary [B, N, D*F*K]``: the distribution summary to use instead of ``x``'s own (models with
+        ``distribution > 0``; see :meth:`distribution_summary`)."""
         _check_input(x, mask, self.n_nodes, self.n_features)
         batch, nodes, steps, features = x.shape
         if mask is not None:
             x = x.masked_fill(~mask.unsqueeze(-1), 0.0)  # NaN/inf at padded steps never enter
-        xn = (x - self.x_mean[:, None, :]) / self.x_std[:, None, :]
-        if mask is not None:
-            xn = xn.masked_fill(~mask.unsqueeze(-1), 0.0)
+        xn = self.standardize(x, mask)
         flat_mask = None if mask is None else mask.reshape(batch * nodes, steps)
         h = self.encoder(xn.reshape(batch * nodes, steps, features), flat_mask)  # [B*N, T, C]
         z, weights = self.pool(h, mask=flat_mask, return_weights=True)  # [B*N, C], [B*N, T] (or [B*N, T, k])
         if weights.dim() == 3:
             weights = weights.mean(-1)
+        if self.summary is not None:
+            if summary is None:
+                summary = self.summary(xn, mask)
+            elif summary.shape != (batch, nodes, self.summary.out_features):
+                raise ValueError(f"summary must have shape [{batch}, {nodes}, {self.summary.out_features}] ([B, N, "
+                                 f"D*F*K]), got {tuple(summary.shape)}")
+            z = z + self.summary_proj(summary.reshape(batch * nodes, -1))
         z = z.reshape(batch, nodes, -1)  # [B, N, C]
         node_mask = None if mask is None else mask.any(-1)  # [B, N]
         z = self.mixer(z, node_mask)

@@ -35,6 +35,9 @@ class TrainConfig:
     channels: int = 32
     stride: int | None = None  # resconv's stem stride; None: the rule (attnpool.models.resconv.stride_for_length)
     dropout: float = 0.1
+    # the order-free distribution summary fused with the pooled vector (models/distribution.py): K thresholds
+    # per dilation and feature, 0 = off; auto: 33 for classification of in-memory sets, else 0 (issue 9, R5)
+    distribution: int | str = "auto"
     pool_kwargs: dict = field(default_factory=dict)
     # optimisation (the recipe and its reasons: docs/training.md; the schedule rule: attnpool.train.schedule)
     steps: int | None = None  # optimizer steps; None: the rule (>= 300 steps, >= 100 epochs, work-capped: train/schedule.py)
@@ -88,6 +91,8 @@ class TrainConfig:
             _check_int(key, getattr(self, key), low=1)
         if self.ensemble != "auto":
             _check_int("ensemble", self.ensemble, low=1, what="an int or 'auto'")
+        if self.distribution != "auto":
+            _check_int("distribution", self.distribution, low=0, what="an int (thresholds; 0 = off) or 'auto'")
         for key in ("steps", "epochs", "stride", "batch_size", "limit_batches"):
             if getattr(self, key) is not None:
                 _check_int(key, getattr(self, key), low=1, what="an int or None")

@@ -97,12 +97,19 @@ class PoolingModule(L.LightningModule):
         loss(y[perm])``, extra metrics then against ``y``)."""
         model = self.averaged if model is None else model
         x, mask, y = batch["x"], batch["mask"], batch["y"]
-        mix = None
+        mix = summary = None
         if augment:
+            # The distribution summary (models with one) is read off the clean batch: jitter and scaling move
+            # the fraction of steps above thresholds in the dense parts of a series' distribution far more
+            # than they move the series (ACSF1, seed 0: 0.14 from augmented inputs, 0.93 without augmenting).
+            summary = model.distribution_summary(x, mask) if hasattr(model, "distribution_summary") else None
             x = self.augment(x, model)
             if "mixup" in self.augmentations and len(y) > 1:
                 x, mask, mix = self.mixup(x, mask, model)
-        pred, _ = model(x, mask)
+                if summary is not None:
+                    lam, perm = mix
+                    summary = lam * summary + (1.0 - lam) * summary[perm]
+        pred, _ = model(x, mask) if summary is None else model(x, mask, summary=summary)
         smoothing = self.label_smoothing if augment else 0.0
         loss = self._loss(model, pred, y, smoothing)
         if mix is not None:

@@ -17,6 +17,7 @@ import torch
 from ..data import TimeSeriesSet, to_npz
 from ..errors import ConfigError, Interrupted, RunError, TrainingDiverged
 from ..models import SpatioTemporalNet, build_model
+from ..models.distribution import DEFAULT_LEVELS
 from ..train import TrainConfig
 from .inputs import load_dataset
 from .predict import evaluate_split
@@ -276,12 +277,19 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
     stride = cfg.stride
     if stride is None and "stride" in inspect.signature(ENCODERS[registry_key(cfg.encoder)]).parameters:
         stride = stride_for_length(int(ds.n_steps))
+    distribution = cfg.distribution
+    if distribution == "auto":
+        distribution = DEFAULT_LEVELS if ds.task == "classify" and ds.windows is None else 0
+    elif distribution and ds.windows is not None:
+        raise ConfigError(f"distribution needs the training windows in memory to place its thresholds, got "
+                          f"distribution={distribution} on windows over a long series ({ds.source}); use 0",
+                          key="distribution")
     kwargs = dict(
         n_nodes=ds.n_nodes, n_features=ds.n_features, task=ds.task, out_features=out, encoder=cfg.encoder,
         pool=cfg.pool, mixer=cfg.mixer, channels=cfg.channels, per_node=per_node,
         adjacency=adjacency, dropout=cfg.dropout, pool_kwargs=dict(cfg.pool_kwargs),
         # the longest series: resconv's depth follows it (recorded, so model.pt rebuilds the same network)
-        steps=int(ds.n_steps), stride=stride, members=1,
+        steps=int(ds.n_steps), stride=stride, distribution=int(distribution), members=1,
     )
     kwargs["members"] = plan_for(cfg, len(ds.splits["train"]), kwargs)[1]
     return kwargs
