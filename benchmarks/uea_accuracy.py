@@ -38,7 +38,7 @@ POOLS = ("attention-mean", "mean", "attention")
 BUDGET_SECONDS = 300  # the issue's limit on default training time per set and seed
 # The package's default recipe the attnpool rows were trained with: rows of an earlier recipe stay in the JSONL
 # (with their own tag; "R300" when they have none) and are neither skipped over nor reported as this one's.
-RECIPE = "R5"  # R4 + the distribution summary fused with the pooled vector (classification; models/distribution.py)
+RECIPE = "R5"  # R4 + the distribution summary head, mixed in where the probe finds it 0.05 above the network
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,7 +267,8 @@ def run_seconds(row: dict) -> float:
 
 
 def probe_cell(runs: list[dict]) -> str:
-    """The augmentation probe's held-out accuracies and choice per seed ("-" where it did not run)."""
+    """The probe's held-out accuracies and choices per seed ("-" where it did not run): the network head's
+    with the full / light augmentations (where it decided them) and the summary head's (where it decided it)."""
     from attnpool.workflow.augment_probe import LIGHT_AUGMENT
     cells = []
     for r in runs:
@@ -275,9 +276,14 @@ def probe_cell(runs: list[dict]) -> str:
         if not probe:
             cells.append("-")
             continue
-        acc = probe["accuracy"]
-        cells.append(f"{acc['auto']:.2f} / {acc[LIGHT_AUGMENT]:.2f} -> "
-                     f"{'light' if probe['chosen'] != 'auto' else 'auto'}")
+        acc, parts = probe["accuracy"], []
+        if LIGHT_AUGMENT in acc:
+            parts.append(f"{acc['auto']:.2f} / {acc[LIGHT_AUGMENT]:.2f} -> {'light' if probe['chosen'] != 'auto' else 'auto'}")
+        summary = probe.get("summary_accuracy", {}).get(probe["chosen"])
+        if summary is not None:
+            parts.append(f"net {acc[probe['chosen']]:.2f} / summary {summary:.2f} -> "
+                         f"{'summary on' if probe.get('distribution') else 'off'}")
+        cells.append(", ".join(parts))
     return "; ".join(cells)
 
 

@@ -268,8 +268,13 @@ def _print_probe(run_dir) -> None:
     probe = schedule.get("augment_probe")
     if probe:
         scores = ", ".join(f"{name} {acc:.3f}" for name, acc in probe["accuracy"].items())
-        print(f"augment probe ({probe['folds']} folds of the train part, held-out accuracy): {scores} -> trained "
-              f"with {','.join(schedule['augment'])}")
+        line = (f"probe ({probe['folds']} folds of the train part, held-out accuracy): network {scores} -> trained "
+                f"with {','.join(schedule['augment']) or 'none'}")
+        summary = probe.get("summary_accuracy", {}).get(probe["chosen"])
+        if summary is not None:
+            line += (f"; distribution summary head {summary:.3f} -> "
+                     f"{'mixed in' if probe.get('distribution') else 'left out'}")
+        print(line)
 
 
 def _cmd_evaluate(args) -> int:

@@ -55,6 +55,9 @@ class _AttentionEstimator:
             (default: attention-mean). encoder: ``resconv | linear | tcn | gru`` (default: resconv).
         mixer: ``none | graph | attention`` (default: none).
         channels: C, the encoder's width (default: 32). dropout: (default: 0.1).
+        distribution: K thresholds of the order-free summary of each series fused with the pooled vector
+            (:class:`~attnpool.models.distribution.DistributionSummary`); 0 = off; ``"auto"``: 33 for
+            classification, 0 for regression (default: "auto").
         pool_kwargs: extra arguments of the pooling, e.g. ``{"heads": 4}`` (default: None).
         steps: optimizer steps instead of the schedule rule (default: None, the rule: >= 300 steps and >= 100
             epochs within a work budget, docs/training.md). epochs: exactly this many epochs instead
@@ -74,7 +77,7 @@ class _AttentionEstimator:
     _task = "classify"
 
     def __init__(self, pool="attention-mean", encoder="resconv", mixer="none", channels=32, dropout=0.1,
-                 pool_kwargs=None, steps=None, epochs=None, batch_size=16, lr=3e-3, weight_decay=0.05, ensemble="auto",
+                 distribution="auto", pool_kwargs=None, steps=None, epochs=None, batch_size=16, lr=3e-3, weight_decay=0.05, ensemble="auto",
                  patience=None, seed=0, nodes=None, validation=0.0, threads=1, accelerator="auto", devices="1",
                  progress=False):
         self.pool = pool
@@ -82,6 +85,7 @@ class _AttentionEstimator:
         self.mixer = mixer
         self.channels = channels
         self.dropout = dropout
+        self.distribution = distribution
         self.pool_kwargs = pool_kwargs
         self.steps = steps
         self.epochs = epochs
@@ -184,6 +188,7 @@ class _AttentionEstimator:
         return TrainConfig(
             task=self._task, pool=self.pool, encoder=self.encoder, mixer=self.mixer, channels=int(self.channels),
             dropout=float(self.dropout), pool_kwargs=dict(self.pool_kwargs or {}),
+            distribution=self.distribution if self.distribution == "auto" else int(self.distribution),
             steps=None if self.steps is None else int(self.steps), epochs=None if self.epochs is None else int(self.epochs),
             batch_size=int(self.batch_size), lr=float(self.lr), weight_decay=float(self.weight_decay),
             ensemble=self.ensemble if self.ensemble == "auto" else int(self.ensemble),

@@ -80,7 +80,7 @@ def test_padding_never_reaches_the_summary_and_the_values_part_ignores_order():
     assert not torch.equal(summary(shuffled), summary(x))  # the differences see the order
 
 
-def test_network_fuses_the_summary_and_rebuilds_from_its_kwargs():
+def test_network_mixes_the_two_heads_and_rebuilds_from_its_kwargs():
     torch.manual_seed(3)
     kwargs = dict(n_nodes=2, n_features=3, task="classify", out_features=4, steps=25, distribution=5)
     net = SpatioTemporalNet(**kwargs)
@@ -104,18 +104,31 @@ def test_network_fuses_the_summary_and_rebuilds_from_its_kwargs():
     again = build_model(dict(kwargs, members=1))
     again.load_state_dict(net.state_dict())
     torch.testing.assert_close(again.eval()(x, mask)[0], pred)
-    # gradients reach the summary's projection
+    # the prediction is the log of the heads' mixed probabilities
+    from attnpool.models.network import SUMMARY_WEIGHT
+
+    network, summary_logits, parts_weights = net.forward_parts(x, mask)
+    mixed = (1 - SUMMARY_WEIGHT) * network.softmax(-1) + SUMMARY_WEIGHT * summary_logits.softmax(-1)
+    torch.testing.assert_close(pred.exp(), mixed)
+    torch.testing.assert_close(parts_weights, weights)
+    # the summary head is a linear map of the summary (all nodes' features)
+    head = net.summary_head[1]
+    torch.testing.assert_close(summary_logits, summary.reshape(12, -1) @ head.weight.T + head.bias)
+    # gradients reach both heads
     net.train()
     net(x, mask)[0].sum().backward()
-    assert net.summary_proj[1].weight.grad.abs().sum() > 0
+    assert head.weight.grad.abs().sum() > 0 and net.head.net[-1].weight.grad.abs().sum() > 0
 
 
 def test_without_distribution_the_network_is_unchanged():
     net = SpatioTemporalNet(2, 3, "classify", 4)
     assert net.summary is None and net.distribution_summary(torch.randn(1, 2, 5, 3)) is None
     assert not any(key.startswith("summary") for key in net.state_dict())
+    assert net.forward_parts(torch.randn(1, 2, 5, 3))[1] is None
     with pytest.raises(ValueError, match="distribution must be an int >= 0"):
         SpatioTemporalNet(2, 3, "classify", 4, distribution=-1)
+    with pytest.raises(ValueError, match="distribution .* is for task 'classify'"):
+        SpatioTemporalNet(2, 3, "regress", 1, distribution=5)
 
 
 @pytest.mark.parametrize("augment", ["scale,jitter", "scale,jitter,mixup"])
@@ -123,30 +136,40 @@ def test_training_reads_the_summary_off_the_clean_batch(augment):
     from attnpool.train.module import PoolingModule
 
     torch.manual_seed(4)
-    kwargs = dict(n_nodes=1, n_features=1, task="classify", out_features=2, steps=40, distribution=5)
+    kwargs = dict(n_nodes=1, n_features=1, task="classify", out_features=2, steps=40, distribution=5, dropout=0.0)
     module = PoolingModule(kwargs, augment=augment, ema=0.0)
     x = torch.randn(8, 1, 40, 1)
     module.model.fit_normalization(x)
     seen = {}
-    forward, mixup = module.model.forward, module.mixup
+    forward_parts, mixup = module.model.forward_parts, module.mixup
 
     def spy(x_in, mask=None, summary=None):
         seen["x"], seen["summary"] = x_in, summary
-        return forward(x_in, mask, summary=summary)
+        return forward_parts(x_in, mask, summary)
 
     def mixup_spy(*args, **kwargs):
         out = mixup(*args, **kwargs)
         seen["mix"] = out[2]
         return out
 
-    module.model.forward, module.mixup = spy, mixup_spy
+    module.model.forward_parts, module.mixup = spy, mixup_spy
     batch = {"x": x, "mask": None, "y": torch.randint(0, 2, (8,))}
-    module.loss(batch, module.model, augment=True)
+    loss, _ = module.loss(batch, module.model, augment=True)
     assert not torch.equal(seen["x"], x)  # the inputs were augmented, the summary is the clean batch's
     clean = module.model.distribution_summary(x)
     if "mix" in seen:  # mixed with the inputs' weight and partner
         lam, perm = seen["mix"]
         clean = lam * clean + (1 - lam) * clean[perm]
     torch.testing.assert_close(seen["summary"], clean)
+    # each head on its own loss: the sum of the two heads' (mixed-label) cross-entropies
+    network, summary_logits, _ = forward_parts(seen["x"], None, seen["summary"])
+    lam, perm = seen.get("mix", (1.0, torch.arange(8)))
+
+    def ce(out):
+        return (lam * torch.nn.functional.cross_entropy(out, batch["y"], label_smoothing=0.1)
+                + (1 - lam) * torch.nn.functional.cross_entropy(out, batch["y"][perm], label_smoothing=0.1))
+
+    torch.testing.assert_close(loss, ce(network) + ce(summary_logits))
+    seen.clear()
     module.loss(batch, module.model, augment=False)
     assert seen["summary"] is None  # evaluation: the model reads its own input

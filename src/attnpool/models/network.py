@@ -13,15 +13,20 @@ from .encoders import make_encoder
 from .heads import NodeHead, SampleHead
 from .mixers import make_mixer
 
+#: The summary head's share ``w`` of the prediction when the model has one: ``(1 - w) p_network + w p_summary``
+#: (issue 9, R5: docs/research/issue9-recipe-r5.md).
+SUMMARY_WEIGHT = 0.5
+
 
 class SpatioTemporalNet(nn.Module):
     """A model for multi-node time series built around temporal attention pooling.
 
     ``x [B, N, T, F]`` -> encoder (shared over nodes) ``[B*N, T, C]`` -> pooling ``[B*N, C]`` (+ weights
-    ``[B*N, T]``) -> ``[B, N, C]`` -> mixer ``[B, N, C]`` -> head. With ``distribution=K``, each node's pooled
-    vector gets ``Linear(Dropout(s))`` added, ``s [B*N, D*F*K]`` the order-free summary of its standardised
-    series (:class:`~attnpool.models.distribution.DistributionSummary`: the fraction of steps above K
-    thresholds, for the values and their dilated differences), before the mixer.
+    ``[B*N, T]``) -> ``[B, N, C]`` -> mixer ``[B, N, C]`` -> head. Classification with ``distribution=K`` adds
+    a second head beside it: a linear layer on the order-free summary of each node's standardised series
+    (:class:`~attnpool.models.distribution.DistributionSummary`: the fraction of steps above K thresholds, for
+    the values and their dilated differences), ``[B, N*D*F*K] -> [B, classes]``; the prediction mixes the two
+    heads' probabilities (:meth:`forward`).
 
     Inputs are standardised inside the model with per-node, per-feature statistics held as buffers
     (:meth:`fit_normalization`, from the training split), so a checkpoint predicts from raw data and
@@ -44,9 +49,9 @@ class SpatioTemporalNet(nn.Module):
         steps: the (longest) series length T the model is built for; ``resconv`` sets its depth from it (see
             :func:`~attnpool.models.resconv.depth_for_length`), so ``model.pt`` keeps it and rebuilds the same
             network. Any T works at prediction time (default: None, the encoder's own depth).
-        distribution: K > 0 fuses the order-free summary of each node's series with K thresholds per
-            dilation and feature (see above; its thresholds come from :meth:`fit_normalization`); 0 = off, the
-            only choice before issue 9's R5 recipe, so a ``model.pt`` without it loads as before (default: 0).
+        distribution: classify only: K > 0 adds the summary head, K thresholds per dilation and feature (see
+            above; the thresholds come from :meth:`fit_normalization`); 0 = off, the only choice before issue 9's
+            R5 recipe, so a ``model.pt`` without it loads as before (default: 0).
         stride: ``resconv``'s stem stride (the training recipe's rule:
             :func:`~attnpool.models.resconv.stride_for_length`; ``model.pt`` keeps it). Default: None, the
             encoder's own (1), which is also what a ``model.pt`` written before strides existed gets.
@@ -90,6 +95,9 @@ class SpatioTemporalNet(nn.Module):
             raise ValueError(f"steps must be a positive int or None, got {steps!r}")
         if isinstance(distribution, bool) or not isinstance(distribution, int) or distribution < 0:
             raise ValueError(f"distribution must be an int >= 0 (thresholds per series; 0 = off), got {distribution!r}")
+        if distribution and task != "classify":
+            raise ValueError(f"distribution (the summary head) is for task 'classify', got distribution={distribution} "
+                             f"with task {task!r}; use 0")
         if task == "forecast" and not 0 <= target_feature < n_features:
             raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
@@ -99,11 +107,11 @@ class SpatioTemporalNet(nn.Module):
         self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, stride=stride,
                                     **factory)
         self.pool = _make_pool_on(pool, channels, dict(pool_kwargs or {}), factory)
-        self.summary = self.summary_proj = None
+        self.summary = self.summary_head = None
         if distribution:
             self.summary = DistributionSummary(n_nodes, n_features, levels=distribution, steps=steps, **factory)
-            self.summary_proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.summary.out_features, channels,
-                                                                             **factory))
+            self.summary_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_nodes * self.summary.out_features,
+                                                                             out_features, **factory))
         self.mixer = make_mixer(mixer, channels, n_nodes, adjacency=adjacency, dropout=dropout, **factory)
         if task == "classify" or (task == "regress" and not per_node):
             self.head = SampleHead(n_nodes, channels, out_features, dropout=dropout, **factory)
@@ -185,8 +193,25 @@ class SpatioTemporalNet(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor | None = None, summary: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``x [B, N, T, F]``, ``mask [B, N, T]`` (bool, True = valid) -> ``(prediction, weights [B, N, T])``.
-        ``summary [B, N, D*F*K]``: the distribution summary to use instead of ``x``'s own (models with
-        ``distribution > 0``; see :meth:`distribution_summary`)."""
+
+        With a distribution summary (``distribution > 0``), the prediction is the log of the two heads' mixed
+        probabilities, ``log((1 - w) softmax(network) + w softmax(summary head))``, ``w = SUMMARY_WEIGHT``:
+        valid logits (softmax gives the mixture back). ``summary [B, N, D*F*K]``: the summary to use instead of
+        ``x``'s own (see :meth:`distribution_summary`)."""
+        out, summary_logits, weights = self.forward_parts(x, mask, summary)
+        return (out if summary_logits is None else self.mix_heads(out, summary_logits)), weights
+
+    @staticmethod
+    def mix_heads(network_logits: Tensor, summary_logits: Tensor) -> Tensor:
+        """``log((1 - w) softmax(network_logits) + w softmax(summary_logits))``, ``w = SUMMARY_WEIGHT``: ``[B, classes]``."""
+        prob = ((1.0 - SUMMARY_WEIGHT) * torch.softmax(network_logits, -1)
+                + SUMMARY_WEIGHT * torch.softmax(summary_logits, -1))
+        return torch.log(prob.clamp_min(torch.finfo(prob.dtype).tiny))
+
+    def forward_parts(self, x: Tensor, mask: Tensor | None = None,
+                      summary: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor]:
+        """``(network prediction, summary head's logits [B, classes] or None, weights [B, N, T])``: the two heads
+        apart, as training needs them (each is trained on its own loss, :mod:`attnpool.train.module`)."""
         _check_input(x, mask, self.n_nodes, self.n_features)
         batch, nodes, steps, features = x.shape
         if mask is not None:
@@ -197,13 +222,14 @@ class SpatioTemporalNet(nn.Module):
         z, weights = self.pool(h, mask=flat_mask, return_weights=True)  # [B*N, C], [B*N, T] (or [B*N, T, k])
         if weights.dim() == 3:
             weights = weights.mean(-1)
+        summary_logits = None
         if self.summary is not None:
             if summary is None:
                 summary = self.summary(xn, mask)
             elif summary.shape != (batch, nodes, self.summary.out_features):
                 raise ValueError(f"summary must have shape [{batch}, {nodes}, {self.summary.out_features}] ([B, N, "
                                  f"D*F*K]), got {tuple(summary.shape)}")
-            z = z + self.summary_proj(summary.reshape(batch * nodes, -1))
+            summary_logits = self.summary_head(summary.reshape(batch, -1))
         z = z.reshape(batch, nodes, -1)  # [B, N, C]
         node_mask = None if mask is None else mask.any(-1)  # [B, N]
         z = self.mixer(z, node_mask)
@@ -215,7 +241,7 @@ class SpatioTemporalNet(nn.Module):
             target = self.target_feature
             last = last_valid(x[..., target], mask)  # [B, N]
             out = last.unsqueeze(-1) + out * self.x_std[:, target].unsqueeze(-1)
-        return out, weights.reshape(batch, nodes, steps)
+        return out, summary_logits, weights.reshape(batch, nodes, steps)
 
 
 def _make_pool_on(name: str, channels: int, kwargs: dict, factory: dict) -> nn.Module:

@@ -109,12 +109,23 @@ class PoolingModule(L.LightningModule):
                 if summary is not None:
                     lam, perm = mix
                     summary = lam * summary + (1.0 - lam) * summary[perm]
-        pred, _ = model(x, mask) if summary is None else model(x, mask, summary=summary)
         smoothing = self.label_smoothing if augment else 0.0
-        loss = self._loss(model, pred, y, smoothing)
-        if mix is not None:
+        if summary is None:
+            pred, _ = model(x, mask)
+            heads = [pred]
+        else:  # two heads, each on its own loss; the metrics are the mixed prediction's
+            net, summary_logits, _ = model.forward_parts(x, mask, summary)
+            heads = [net, summary_logits]
+            pred = model.mix_heads(net, summary_logits)
+
+        def head_loss(out):
+            loss = self._loss(model, out, y, smoothing)
+            if mix is None:
+                return loss
             lam, perm = mix
-            loss = lam * loss + (1.0 - lam) * self._loss(model, pred, y[perm], smoothing)
+            return lam * loss + (1.0 - lam) * self._loss(model, out, y[perm], smoothing)
+
+        loss = sum(head_loss(out) for out in heads)
         if model.task == "classify":
             return loss, {"accuracy": (pred.argmax(-1) == y).float().mean()}
         return loss, {"mae": (pred - y).abs().mean()}

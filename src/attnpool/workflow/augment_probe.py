@@ -37,6 +37,9 @@ from ..train import TrainConfig
 PROBE_FOLDS = 2
 PROBE_FRACTION = 1 / 3
 PROBE_MARGIN = 0.1
+#: The distribution summary's head joins the prediction when its held-out accuracy in the probe is at least this
+#: much above the network head's (the probe's short training under-rates the network more than a linear head).
+SUMMARY_MARGIN = 0.05
 #: The candidate the probe may fall back to (the full one is ``augment="auto"`` itself).
 LIGHT_AUGMENT = "scale,jitter"
 
@@ -50,23 +53,43 @@ class ProbeResult:
     steps: int = 0
     folds: int = PROBE_FOLDS
     chosen: str = "auto"
+    #: held-out accuracy of the distribution summary's head per candidate (when the probe decided it)
+    summary_accuracy: dict = field(default_factory=dict)
+    #: the summary's thresholds K the run uses: DEFAULT_LEVELS when its head won, 0 when not or not probed
+    distribution: int = 0
 
     def to_dict(self) -> dict:
         return {"accuracy": {k: round(v, 4) for k, v in self.accuracy.items()}, "steps": self.steps,
-                "folds": self.folds, "margin": PROBE_MARGIN, "chosen": self.chosen}
+                "folds": self.folds, "margin": PROBE_MARGIN, "chosen": self.chosen,
+                "summary_accuracy": {k: round(v, 4) for k, v in self.summary_accuracy.items()},
+                "summary_margin": SUMMARY_MARGIN, "distribution": self.distribution}
 
     @classmethod
     def from_dict(cls, saved: dict) -> ProbeResult:
-        """The result :meth:`to_dict` wrote (``config.json``'s ``resolved.schedule.augment_probe``)."""
+        """The result :meth:`to_dict` wrote (``config.json``'s ``resolved.schedule.augment_probe``; a record from
+        before the summary's decision reads as ``distribution`` 0, as that run trained)."""
         return cls(accuracy=dict(saved["accuracy"]), steps=int(saved["steps"]), folds=int(saved["folds"]),
-                   chosen=str(saved["chosen"]))
+                   chosen=str(saved["chosen"]), summary_accuracy=dict(saved.get("summary_accuracy", {})),
+                   distribution=int(saved.get("distribution", 0)))
+
+
+def probes_augment(cfg: TrainConfig, train: TimeSeriesSet, shift: int) -> bool:
+    """Whether the probe decides the augmentations: ``augment="auto"``, a classification task and the rule's
+    shift ``shift > 0`` (no padding, T >= 128)."""
+    return cfg.augment == "auto" and train.task == "classify" and shift > 0
+
+
+def probes_summary(cfg: TrainConfig, train: TimeSeriesSet) -> bool:
+    """Whether the probe decides the distribution summary's head: ``distribution="auto"``, a classification task
+    and training windows in memory."""
+    return cfg.distribution == "auto" and train.task == "classify" and train.windows is None
 
 
 def needs_probe(cfg: TrainConfig, train: TimeSeriesSet, shift: int) -> bool:
-    """Whether the run probes: ``augment="auto"``, a classification task, the rule's shift ``shift > 0`` (no
-    padding, T >= 128), at least ``2 * PROBE_FOLDS`` training samples, and one process (the processes of a
-    distributed run would each have to reach the same outcome: those runs keep the full list)."""
-    if cfg.augment != "auto" or train.task != "classify" or shift <= 0:
+    """Whether the run probes: it has something to decide (:func:`probes_augment`, :func:`probes_summary`), at
+    least ``2 * PROBE_FOLDS`` training samples, and one process (the processes of a distributed run would each
+    have to reach the same outcome: those runs keep the full list and no summary head)."""
+    if not (probes_augment(cfg, train, shift) or probes_summary(cfg, train)):
         return False
     if str(cfg.devices) != "1" or cfg.num_nodes != 1 or cfg.strategy != "auto":
         return False
@@ -84,19 +107,25 @@ def fold_ids(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return out
 
 
-def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, run_steps: int) -> ProbeResult:
+def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, run_steps: int, *,
+                  shift: int = 0) -> ProbeResult:
     """Run the probe on ``train`` (the run's train part, as its own set) for a run of ``run_steps`` optimizer
-    steps with the model ``model_kwargs`` describes, and say which augment string to train with."""
+    steps with the model ``model_kwargs`` describes (``shift``: the rule's circular shift for this set), and say
+    which augment string to train with and whether with the distribution summary's head."""
     from ..data.datamodule import SeriesDataModule
+    from ..models.distribution import DEFAULT_LEVELS
     from ..train.recipe import build_module, plan_for, train_module
-    from .predict import evaluate_split
 
     folds = fold_ids(np.asarray(train.y), PROBE_FOLDS, cfg.seed)
     steps = max(1, math.ceil(run_steps * PROBE_FRACTION))
-    kwargs = {**model_kwargs, "members": 1}
-    result = ProbeResult(steps=steps)
-    for candidate in ("auto", LIGHT_AUGMENT):
-        correct = 0
+    decide_summary = probes_summary(cfg, train)
+    candidates = ("auto", LIGHT_AUGMENT) if probes_augment(cfg, train, shift) else (cfg.augment,)
+    # The two heads train on their own losses (the network's does not depend on the summary's), so one short
+    # model per fold scores both: the network's head decides the augmentations, both heads the summary.
+    kwargs = {**model_kwargs, "members": 1, "distribution": DEFAULT_LEVELS if decide_summary else 0}
+    result = ProbeResult(steps=steps, chosen=candidates[0])
+    for candidate in candidates:
+        correct = np.zeros(2)
         for fold in range(PROBE_FOLDS):
             part = dataclasses.replace(train, splits={"train": np.flatnonzero(folds != fold),
                                                       "test": np.flatnonzero(folds == fold)})
@@ -109,11 +138,39 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
                 trained = train_module(module, data, probe_cfg, Path(tmp), schedule=schedule, quiet=True)
             model = build_model(kwargs)
             model.load_state_dict(trained.state_dict)
-            held_out = evaluate_split(model, part, "test")  # the package's own evaluation of a split
-            correct += round(held_out["accuracy"] * held_out["n"])
-        result.accuracy[candidate] = correct / len(train)
-    result.chosen = choose_augment(result.accuracy)
+            correct += _heads_correct(model.eval(), part.subset(part.splits["test"]))
+        result.accuracy[candidate] = correct[0] / len(train)
+        if decide_summary:
+            result.summary_accuracy[candidate] = correct[1] / len(train)
+    if len(candidates) == 2:
+        result.chosen = choose_augment(result.accuracy)
+    if decide_summary:
+        result.distribution = choose_distribution(result.accuracy[result.chosen],
+                                                  result.summary_accuracy[result.chosen], DEFAULT_LEVELS)
     return result
+
+
+def _heads_correct(model, held_out: TimeSeriesSet, batch: int = 256) -> np.ndarray:
+    """``[network head's, summary head's]`` correct predictions on ``held_out`` (the summary's 0 without one)."""
+    import torch
+
+    correct = np.zeros(2)
+    for start in range(0, len(held_out), batch):
+        x = torch.as_tensor(np.asarray(held_out.x[start:start + batch]), dtype=torch.float32)
+        mask = None if held_out.mask is None else torch.as_tensor(np.asarray(held_out.mask[start:start + batch]))
+        y = torch.as_tensor(np.asarray(held_out.y[start:start + batch]))
+        with torch.no_grad():
+            network, summary_logits, _ = model.forward_parts(x, mask)
+        correct[0] += (network.argmax(-1) == y).sum().item()
+        if summary_logits is not None:
+            correct[1] += (summary_logits.argmax(-1) == y).sum().item()
+    return correct
+
+
+def choose_distribution(network: float, summary: float, levels: int) -> int:
+    """The probe's rule for the summary's head: ``levels`` (the head joins the prediction) when its held-out
+    accuracy ``summary`` is at least :data:`SUMMARY_MARGIN` above the network head's ``network``, else 0."""
+    return levels if summary - network >= SUMMARY_MARGIN - 1e-9 else 0
 
 
 def choose_augment(accuracy: dict) -> str:
@@ -122,5 +179,6 @@ def choose_augment(accuracy: dict) -> str:
     return LIGHT_AUGMENT if accuracy[LIGHT_AUGMENT] - accuracy["auto"] >= PROBE_MARGIN - 1e-9 else "auto"
 
 
-__all__ = ["LIGHT_AUGMENT", "PROBE_FOLDS", "PROBE_FRACTION", "PROBE_MARGIN", "ProbeResult", "choose_augment", "fold_ids",
-           "needs_probe", "probe_augment"]
+__all__ = ["LIGHT_AUGMENT", "PROBE_FOLDS", "PROBE_FRACTION", "PROBE_MARGIN", "SUMMARY_MARGIN", "ProbeResult",
+           "choose_augment", "choose_distribution", "fold_ids", "needs_probe", "probe_augment", "probes_augment",
+           "probes_summary"]

@@ -17,7 +17,6 @@ import torch
 from ..data import TimeSeriesSet, to_npz
 from ..errors import ConfigError, Interrupted, RunError, TrainingDiverged
 from ..models import SpatioTemporalNet, build_model
-from ..models.distribution import DEFAULT_LEVELS
 from ..train import TrainConfig
 from .inputs import load_dataset
 from .predict import evaluate_split
@@ -124,13 +123,16 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
         schedule = dataclasses.replace(schedule, batches_per_epoch=min(schedule.batches_per_epoch, cfg.limit_batches))
     train = ds.subset(ds.splits["train"])
     probe, probe_seconds = None, None
-    if needs_probe(cfg, train, shift_for(cfg, ds.task, train)):
+    shift = shift_for(cfg, ds.task, train)
+    if needs_probe(cfg, train, shift):
         # a resumed run reuses the outcome its config.json recorded (the probe is not run twice)
         probe = None if ckpt_path is None else _recorded_probe(out_dir)
         if probe is None:
             probe_started = time.perf_counter()
-            probe = probe_augment(cfg, train, kwargs, schedule.steps)
+            probe = probe_augment(cfg, train, kwargs, schedule.steps, shift=shift)
             probe_seconds = time.perf_counter() - probe_started
+        if cfg.distribution == "auto":
+            kwargs["distribution"] = probe.distribution
     module = build_module(cfg if probe is None else dataclasses.replace(cfg, augment=probe.chosen), kwargs, train)
     if write_config and rank_zero():
         write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds, schedule=schedule, shift=module.shift,
@@ -278,8 +280,11 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
     if stride is None and "stride" in inspect.signature(ENCODERS[registry_key(cfg.encoder)]).parameters:
         stride = stride_for_length(int(ds.n_steps))
     distribution = cfg.distribution
-    if distribution == "auto":
-        distribution = DEFAULT_LEVELS if ds.task == "classify" and ds.windows is None else 0
+    if distribution == "auto":  # 0 until the probe decides (augment_probe.probes_summary), as it does for classify
+        distribution = 0
+    elif distribution and ds.task != "classify":
+        raise ConfigError(f"distribution (the summary head) is for classification, got distribution={distribution} "
+                          f"with task {ds.task!r}; use 0 or auto", key="distribution")
     elif distribution and ds.windows is not None:
         raise ConfigError(f"distribution needs the training windows in memory to place its thresholds, got "
                           f"distribution={distribution} on windows over a long series ({ds.source}); use 0",
