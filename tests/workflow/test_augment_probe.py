@@ -13,11 +13,15 @@ from attnpool.workflow.augment_probe import (
     LIGHT_AUGMENT,
     PROBE_FOLDS,
     PROBE_MARGIN,
+    SUMMARY_MARGIN,
     ProbeResult,
     choose_augment,
+    choose_distribution,
     fold_ids,
     needs_probe,
     probe_augment,
+    probes_augment,
+    probes_summary,
 )
 from attnpool.workflow.fitting import model_kwargs_for
 
@@ -48,17 +52,35 @@ def test_fold_ids_deal_each_class_evenly_and_follow_the_seed():
     assert not all(np.array_equal(folds, fold_ids(y, 2, seed=s)) for s in range(6, 12))
 
 
-def test_the_probe_runs_only_where_the_rule_would_shift_a_classification_set():
+def test_the_probe_runs_where_it_has_something_to_decide():
     long, short, padded = _set(20, 200), _set(20, 24), _set(20, 200, padded=True)
     auto = TrainConfig(data=long)
+    assert probes_augment(auto, _train(long), shift=20) and probes_summary(auto, _train(long))
     assert needs_probe(auto, _train(long), shift=20)
-    assert not needs_probe(auto, _train(short), shift=0)  # too short to shift: nothing to ask
-    assert not needs_probe(TrainConfig(data=padded), _train(padded), shift=0)
-    assert not needs_probe(TrainConfig(data=long, augment="scale,jitter,shift,mixup"), _train(long), shift=20)
+    # too short to shift, or padded: the summary's head is still to decide
+    assert not probes_augment(auto, _train(short), shift=0) and needs_probe(auto, _train(short), shift=0)
+    assert needs_probe(TrainConfig(data=padded), _train(padded), shift=0)
+    # nothing left to decide: no probe
+    off = dict(distribution=0)
+    assert not needs_probe(TrainConfig(data=short, **off), _train(short), shift=0)
+    assert not needs_probe(TrainConfig(data=long, augment="scale,jitter,shift,mixup", **off), _train(long), shift=20)
+    assert not needs_probe(TrainConfig(data=long, augment="scale,jitter", distribution=33), _train(long), shift=20)
+    named = TrainConfig(data=long, augment="scale,jitter,shift,mixup")  # the summary alone
+    assert not probes_augment(named, _train(long), shift=20) and needs_probe(named, _train(long), shift=20)
     assert not needs_probe(TrainConfig(data=long, devices="2"), _train(long), shift=20)  # one process only
     assert not needs_probe(TrainConfig(data=long, strategy="ddp"), _train(long), shift=20)
     tiny = _set(2 * PROBE_FOLDS - 1, 200)
     assert not needs_probe(TrainConfig(data=tiny), _train(tiny), shift=20)
+    regress = from_arrays(np.zeros((20, 1, 30, 1), np.float32), np.zeros((20, 1), np.float32))
+    assert not needs_probe(TrainConfig(data=regress), regress, shift=0)
+
+
+def test_the_summary_head_joins_only_when_it_leads_by_the_margin():
+    assert SUMMARY_MARGIN == 0.05
+    assert choose_distribution(0.59, 0.80, 33) == 33
+    assert choose_distribution(0.60, 0.65, 33) == 33  # exactly the margin
+    assert choose_distribution(0.85, 0.88, 33) == 0  # a small lead is not enough
+    assert choose_distribution(0.87, 0.75, 33) == 0
 
 
 def test_the_rule_keeps_the_full_list_unless_the_light_one_wins_by_the_margin():
@@ -75,17 +97,47 @@ def test_the_probe_predicts_every_train_sample_once_per_candidate():
     ds = _set(24, 128, separable=True)
     cfg = TrainConfig(data=ds, channels=8, progress=False).validate()
     kwargs = model_kwargs_for(cfg, ds)
-    result = probe_augment(cfg, _train(ds), kwargs, run_steps=60)
+    result = probe_augment(cfg, _train(ds), kwargs, run_steps=60, shift=12)
     assert result.steps == 20 and result.folds == PROBE_FOLDS
     assert result.accuracy == {"auto": 1.0, LIGHT_AUGMENT: 1.0} and result.chosen == "auto"
-    assert result.to_dict() == {"accuracy": {"auto": 1.0, LIGHT_AUGMENT: 1.0}, "steps": 20, "folds": 2,
-                                "margin": 0.1, "chosen": "auto"}
+    # the summary's head scores the same held-out samples: its level part separates the classes too, but it
+    # does not lead the network's head, so it stays out
+    assert result.summary_accuracy == {"auto": 1.0, LIGHT_AUGMENT: 1.0} and result.distribution == 0
+    saved = result.to_dict()
+    assert saved == {"accuracy": {"auto": 1.0, LIGHT_AUGMENT: 1.0}, "steps": 20, "folds": 2, "margin": 0.1,
+                     "chosen": "auto", "summary_accuracy": {"auto": 1.0, LIGHT_AUGMENT: 1.0}, "summary_margin": 0.05,
+                     "distribution": 0}
+    assert ProbeResult.from_dict(saved) == result
+    # a record from before the summary's decision: no head, as that run trained
+    old = ProbeResult.from_dict({"accuracy": {"auto": 0.5}, "steps": 3, "folds": 2, "chosen": "auto"})
+    assert old.distribution == 0 and old.summary_accuracy == {}
+
+
+def test_a_short_set_probes_the_summary_alone_and_the_run_trains_what_it_chose(tmp_path, monkeypatch):
+    """T < 128: one candidate (the run's own list); the probe's choice of the summary's head is the model's."""
+    ds = _set(24, 40, separable=True)
+    cfg = TrainConfig(data=ds, channels=8, progress=False).validate()
+    result = probe_augment(cfg, _train(ds), model_kwargs_for(cfg, ds), run_steps=30, shift=0)
+    assert set(result.accuracy) == {"auto"} == set(result.summary_accuracy) and result.chosen == "auto"
+    monkeypatch.setattr(augment_probe, "probe_augment", lambda *a, **k: ProbeResult(
+        accuracy={"auto": 0.5}, steps=1, summary_accuracy={"auto": 0.9}, distribution=7))
+    run = fit(dataclasses.replace(cfg, steps=2, ensemble=1), tmp_path / "on", quiet=True)
+    saved = json.loads((tmp_path / "on" / "config.json").read_text())["resolved"]
+    assert saved["model"]["distribution"] == 7 and saved["schedule"]["augment_probe"]["distribution"] == 7
+    from attnpool import load_run
+
+    model = load_run(run.run_dir).model
+    assert model.summary is not None and model.summary.levels == 7
+    # named: the option wins and nothing is probed
+    fit(dataclasses.replace(cfg, steps=2, ensemble=1, distribution=0), tmp_path / "off", quiet=True)
+    saved = json.loads((tmp_path / "off" / "config.json").read_text())["resolved"]
+    assert saved["model"]["distribution"] == 0 and "augment_probe" not in saved["schedule"]
 
 
 def test_the_probes_choice_is_what_the_run_trains_with_records_and_resumes(tmp_path, monkeypatch):
     calls = []
 
-    def light(cfg, train, kwargs, run_steps):
+    def light(cfg, train, kwargs, run_steps, shift=0):
         calls.append(run_steps)
         return ProbeResult(accuracy={"auto": 0.4, LIGHT_AUGMENT: 0.7}, steps=2, chosen=LIGHT_AUGMENT)
 
@@ -106,8 +158,8 @@ def test_the_probes_choice_is_what_the_run_trains_with_records_and_resumes(tmp_p
     saved = str((tmp_path / "run" / "data.npz").resolve())  # a run trained on arrays resumes from its data.npz
     fit(dataclasses.replace(cfg, data=saved), tmp_path / "run", quiet=True, resume=True)
     assert calls == [4] and (tmp_path / "run" / "metrics.json").exists()
-    # named augmentations: no probe, the names as given
-    fit(TrainConfig(data=ds, steps=4, channels=8, ensemble=1, progress=False, augment="scale,shift"),
+    # named augmentations and summary: no probe, the names as given
+    fit(TrainConfig(data=ds, steps=4, channels=8, ensemble=1, progress=False, augment="scale,shift", distribution=0),
         tmp_path / "named", quiet=True)
     assert calls == [4]
 
@@ -126,7 +178,7 @@ def test_the_module_trains_with_the_chosen_augmentations(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(recipe, "build_module", spy)
     monkeypatch.setattr(augment_probe, "probe_augment",
-                        lambda *a: ProbeResult(accuracy={"auto": 0.5, LIGHT_AUGMENT: 0.5}, steps=1, chosen=chosen))
+                        lambda *a, **k: ProbeResult(accuracy={"auto": 0.5, LIGHT_AUGMENT: 0.5}, steps=1, chosen=chosen))
     fit(TrainConfig(data=_set(24, 200), steps=2, channels=8, ensemble=1, progress=False), tmp_path / "r", quiet=True)
     assert seen == ([(("scale", "jitter", "shift", "mixup"), 20)] if chosen == "auto" else [(("scale", "jitter"), 0)])
 
@@ -139,10 +191,12 @@ def test_attnpool_train_says_what_the_probe_measured_and_chose(tmp_path):
     proc = attnpool("train", tmp_path / "long.npz", "--out", tmp_path / "run", "--steps", "6", "--channels", "8",
                     "--ensemble", "1", "--no-progress")
     assert proc.returncode == 0, proc.stderr
-    line = next(li for li in proc.stdout.splitlines() if li.startswith("augment probe"))
+    line = next(li for li in proc.stdout.splitlines() if li.startswith("probe ("))
     saved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]["schedule"]
-    acc = saved["augment_probe"]["accuracy"]
-    assert line == (f"augment probe (2 folds of the train part, held-out accuracy): auto {acc['auto']:.3f}, "
-                    f"scale,jitter {acc['scale,jitter']:.3f} -> trained with {','.join(saved['augment'])}")
+    probe = saved["augment_probe"]
+    acc, summary = probe["accuracy"], probe["summary_accuracy"][probe["chosen"]]
+    assert line == (f"probe (2 folds of the train part, held-out accuracy): network auto {acc['auto']:.3f}, "
+                    f"scale,jitter {acc['scale,jitter']:.3f} -> trained with {','.join(saved['augment'])}; "
+                    f"distribution summary head {summary:.3f} -> {'mixed in' if probe['distribution'] else 'left out'}")
     assert saved["augment"] == (["scale", "jitter"] if saved["augment_probe"]["chosen"] == LIGHT_AUGMENT
                                 else ["scale", "jitter", "shift", "mixup"])
