@@ -85,3 +85,33 @@ def test_a_strided_encoder_exports_to_onnx_and_matches_at_other_sizes(tmp_path):
         want = p.predict(xs, mask)
         np.testing.assert_allclose(proba, want.proba, atol=1e-5)
         np.testing.assert_allclose(weights, want.weights, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_a_model_with_the_distribution_summary_head_exports_and_matches(tmp_path, fmt):
+    """The summary head (counts above thresholds over valid steps and dilated differences, mixed probabilities)
+    runs outside torch at sizes neither exported nor checked, holes and an empty node included; for T shorter than
+    a dilation its differences count as none."""
+    from attnpool.data import from_arrays
+    from attnpool.workflow import TrainConfig, fit
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((40, 2, 40, 1)).astype(np.float32)
+    fit(TrainConfig(data=from_arrays(x, np.arange(40) % 3), distribution=5, epochs=1, channels=8, ensemble=1,
+                    progress=False), tmp_path / "run", quiet=True)
+    p = load_run(tmp_path / "run")
+    assert p.model.summary is not None and p.model.summary.dilations == (0, 1, 2, 4, 8)
+    result = export_run(tmp_path / "run", fmt, tmp_path / f"m.{fmt}", dynamo=False)
+    assert result.max_difference <= 1e-5
+    if fmt == "torchscript":
+        module = torch.jit.load(str(result.path))
+        run = lambda xs, mask: [t.detach().numpy() for t in module(torch.from_numpy(xs), torch.from_numpy(mask))]  # noqa: E731
+    else:
+        session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+        run = lambda xs, mask: session.run(None, {"x": xs, "mask": mask})  # noqa: E731
+    for S, T in ((1, 5), (3, 42), (9, 61)):
+        xs, mask = _inputs(S, 2, T, 1, seed=T)
+        proba, weights = run(xs, mask)
+        want = p.predict(xs, mask)
+        np.testing.assert_allclose(proba, want.proba, atol=1e-5)
+        np.testing.assert_allclose(weights, want.weights, atol=1e-5)

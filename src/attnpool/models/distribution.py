@@ -1,4 +1,4 @@
-"""DistributionSummary: an order-free summary of each node's series, fused with the pooled vector.
+"""DistributionSummary: an order-free summary of each node's series, read by SpatioTemporalNet's second head.
 
 ``x [B, N, T, F]`` (standardised), ``mask [B, N, T]`` (True = valid) -> ``s [B, N, D * F * K]``: for each
 dilation ``d`` in ``(0, 1, 2, 4, ...)`` the series ``v_d`` (``d = 0``: the values themselves; ``d > 0``: the
@@ -16,13 +16,15 @@ learns on top is independent of the batch.
 Why (issue 9, ACSF1): on sets whose classes differ in the *distribution* of values and step-to-step changes
 (an appliance's power over a day: how often it switches, how far), not in where things happen, a convolution
 encoder trained on 100 series did not learn the sharp thresholds that separate them (0.85 against MiniRocket's
-0.92); a logistic regression on this summary alone reached 0.92-0.95 there, and fused with the network it
-reads 0.93 (docs/research/issue9-recipe-r5.md).
+0.92); a logistic regression on this summary alone reached 0.92-0.95 there. On outline sets, where the order
+of the steps is the information, it is weak (OSULeaf 0.78), so the network keeps its own head and the summary
+gets a second one, mixed in where the training recipe's probe finds it better
+(docs/research/issue9-recipe-r5.md).
 
-The summary has no parameters and no gradient with respect to ``x`` (it counts); the network's projection of
-it is trained. Augmentations that perturb values (jitter, scaling) move the counts at thresholds that sit in
-dense parts of the distribution, so the training recipe computes the summary from the *clean* batch and mixes
-it like the inputs under mixup (:mod:`attnpool.train.module`).
+The summary has no parameters and no gradient with respect to ``x`` (it counts). Augmentations that perturb
+values (jitter, scaling) move the counts at thresholds that sit in dense parts of the distribution, so the
+training recipe computes the summary from the *clean* batch and mixes it like the inputs under mixup
+(:mod:`attnpool.train.module`).
 """
 
 from __future__ import annotations

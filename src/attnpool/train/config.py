@@ -35,8 +35,9 @@ class TrainConfig:
     channels: int = 32
     stride: int | None = None  # resconv's stem stride; None: the rule (attnpool.models.resconv.stride_for_length)
     dropout: float = 0.1
-    # the order-free distribution summary fused with the pooled vector (models/distribution.py): K thresholds
-    # per dilation and feature, 0 = off; auto: 33 for classification of in-memory sets, else 0 (issue 9, R5)
+    # classify: a second head on the order-free distribution summary of each series (models/distribution.py),
+    # K thresholds per dilation and feature, 0 = none; auto: 33 where the probe finds it clearly better than the
+    # network head (workflow/augment_probe.py), else none (issue 9, R5)
     distribution: int | str = "auto"
     pool_kwargs: dict = field(default_factory=dict)
     # optimisation (the recipe and its reasons: docs/training.md; the schedule rule: attnpool.train.schedule)

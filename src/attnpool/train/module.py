@@ -94,14 +94,17 @@ class PoolingModule(L.LightningModule):
     def loss(self, batch, model=None, augment: bool = False):
         """``(loss, extra metrics)`` of ``model`` (default: the averaged model) on ``batch``; ``augment``: the
         training loss, on augmented inputs (and mixed ones under ``mixup``: ``lam * loss(y) + (1 - lam) *
-        loss(y[perm])``, extra metrics then against ``y``)."""
+        loss(y[perm])``, extra metrics then against ``y``). A model with a distribution summary head trains
+        each head on its own loss (their sum; the network's gradient is its head's alone), the summary head on
+        the clean batch's summary; the extra metrics are the mixed prediction's."""
         model = self.averaged if model is None else model
         x, mask, y = batch["x"], batch["mask"], batch["y"]
         mix = summary = None
         if augment:
             # The distribution summary (models with one) is read off the clean batch: jitter and scaling move
             # the fraction of steps above thresholds in the dense parts of a series' distribution far more
-            # than they move the series (ACSF1, seed 0: 0.14 from augmented inputs, 0.93 without augmenting).
+            # than they move the series (ACSF1: 0.14 with the summary read off augmented inputs, seeds 0 and 1;
+            # docs/research/issue9-recipe-r5.md).
             summary = model.distribution_summary(x, mask) if hasattr(model, "distribution_summary") else None
             x = self.augment(x, model)
             if "mixup" in self.augmentations and len(y) > 1:

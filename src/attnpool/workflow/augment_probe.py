@@ -37,9 +37,9 @@ from ..train import TrainConfig
 PROBE_FOLDS = 2
 PROBE_FRACTION = 1 / 3
 PROBE_MARGIN = 0.1
-#: The distribution summary's head joins the prediction when its held-out accuracy in the probe is at least this
-#: much above the network head's (the probe's short training under-rates the network more than a linear head).
-SUMMARY_MARGIN = 0.05
+#: The distribution summary's head joins the prediction when its held-out accuracy in the probe is more than this
+#: above the network head's: strictly better (a tie, as on BasicMotions at 1.0, keeps the network alone).
+SUMMARY_MARGIN = 0.0
 #: The candidate the probe may fall back to (the full one is ``augment="auto"`` itself).
 LIGHT_AUGMENT = "scale,jitter"
 
@@ -120,12 +120,12 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
     steps = max(1, math.ceil(run_steps * PROBE_FRACTION))
     decide_summary = probes_summary(cfg, train)
     candidates = ("auto", LIGHT_AUGMENT) if probes_augment(cfg, train, shift) else (cfg.augment,)
-    # The two heads train on their own losses (the network's does not depend on the summary's), so one short
-    # model per fold scores both: the network's head decides the augmentations, both heads the summary.
+    # The network's head decides the augmentations; the summary head is scored as a linear model fitted to
+    # convergence on the fold model's summaries (its thresholds fitted on the fold's train part).
     kwargs = {**model_kwargs, "members": 1, "distribution": DEFAULT_LEVELS if decide_summary else 0}
     result = ProbeResult(steps=steps, chosen=candidates[0])
     for candidate in candidates:
-        correct = np.zeros(2)
+        correct = [0, 0]  # network head, summary head
         for fold in range(PROBE_FOLDS):
             part = dataclasses.replace(train, splits={"train": np.flatnonzero(folds != fold),
                                                       "test": np.flatnonzero(folds == fold)})
@@ -138,7 +138,10 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
                 trained = train_module(module, data, probe_cfg, Path(tmp), schedule=schedule, quiet=True)
             model = build_model(kwargs)
             model.load_state_dict(trained.state_dict)
-            correct += _heads_correct(model.eval(), part.subset(part.splits["test"]))
+            held_out = part.subset(part.splits["test"])
+            correct[0] += _network_correct(model.eval(), held_out)
+            if decide_summary:
+                correct[1] += _summary_correct(model, part.subset(part.splits["train"]), held_out)
         result.accuracy[candidate] = correct[0] / len(train)
         if decide_summary:
             result.summary_accuracy[candidate] = correct[1] / len(train)
@@ -150,27 +153,61 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
     return result
 
 
-def _heads_correct(model, held_out: TimeSeriesSet, batch: int = 256) -> np.ndarray:
-    """``[network head's, summary head's]`` correct predictions on ``held_out`` (the summary's 0 without one)."""
+def _batches(data: TimeSeriesSet, batch: int = 256):
     import torch
 
-    correct = np.zeros(2)
-    for start in range(0, len(held_out), batch):
-        x = torch.as_tensor(np.asarray(held_out.x[start:start + batch]), dtype=torch.float32)
-        mask = None if held_out.mask is None else torch.as_tensor(np.asarray(held_out.mask[start:start + batch]))
-        y = torch.as_tensor(np.asarray(held_out.y[start:start + batch]))
-        with torch.no_grad():
-            network, summary_logits, _ = model.forward_parts(x, mask)
-        correct[0] += (network.argmax(-1) == y).sum().item()
-        if summary_logits is not None:
-            correct[1] += (summary_logits.argmax(-1) == y).sum().item()
+    for start in range(0, len(data), batch):
+        x = torch.as_tensor(np.asarray(data.x[start:start + batch]), dtype=torch.float32)
+        mask = None if data.mask is None else torch.as_tensor(np.asarray(data.mask[start:start + batch]))
+        yield x, mask, torch.as_tensor(np.asarray(data.y[start:start + batch]))
+
+
+def _network_correct(model, held_out: TimeSeriesSet) -> int:
+    """The network head's correct predictions on ``held_out`` (the summary head, if any, left out)."""
+    import torch
+
+    correct = 0
+    with torch.no_grad():
+        for x, mask, y in _batches(held_out):
+            correct += int((model.forward_parts(x, mask)[0].argmax(-1) == y).sum())
     return correct
+
+
+def _summary_correct(model, train: TimeSeriesSet, held_out: TimeSeriesSet) -> int:
+    """The summary head's correct predictions on ``held_out``, the head fitted to convergence on ``train``'s
+    summaries (the fold model's thresholds): a multinomial logistic regression with an L2 penalty
+    ``|W|^2 / (2 S)`` (sklearn's C = 1), by L-BFGS. The head in the short run trains for 1/3 of the steps like
+    the network and stays far from converged on small sets (ACSF1: 0.67 held-out this way against 0.92 on the
+    test part after a full run); a linear model on fixed features is cheap to fit exactly."""
+    import torch
+
+    def features(data):
+        with torch.no_grad():
+            parts = [(model.distribution_summary(x, mask).flatten(1).double(), y) for x, mask, y in _batches(data)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+    x, y = features(train)
+    x_test, y_test = features(held_out)
+    classes = model.out_features
+    weight = torch.zeros(x.shape[1], classes, dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=200, line_search_fn="strong_wolfe")
+
+    def objective():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ weight + bias, y) + (weight ** 2).sum() / (2 * len(y))
+        loss.backward()
+        return loss
+
+    optimizer.step(objective)
+    with torch.no_grad():
+        return int(((x_test @ weight + bias).argmax(-1) == y_test).sum())
 
 
 def choose_distribution(network: float, summary: float, levels: int) -> int:
     """The probe's rule for the summary's head: ``levels`` (the head joins the prediction) when its held-out
-    accuracy ``summary`` is at least :data:`SUMMARY_MARGIN` above the network head's ``network``, else 0."""
-    return levels if summary - network >= SUMMARY_MARGIN - 1e-9 else 0
+    accuracy ``summary`` is more than :data:`SUMMARY_MARGIN` above the network head's ``network``, else 0."""
+    return levels if summary - network > SUMMARY_MARGIN + 1e-9 else 0
 
 
 def choose_augment(accuracy: dict) -> str:
