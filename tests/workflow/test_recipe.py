@@ -115,7 +115,7 @@ def test_a_strided_auto_ensemble_run_is_saved_resolved_and_reloads(tmp_path, mon
     from attnpool.workflow import augment_probe
 
     # the probe's own tests are in test_augment_probe.py; here it keeps the full list
-    monkeypatch.setattr(augment_probe, "probe_augment", lambda *a: augment_probe.ProbeResult(
+    monkeypatch.setattr(augment_probe, "probe_augment", lambda *a, **k: augment_probe.ProbeResult(
         accuracy={"auto": 0.5, "scale,jitter": 0.5}, steps=2))
     ds = _set(36, 1, 251)
     result = fit(TrainConfig(data=ds, steps=4, channels=8, progress=False), tmp_path / "run", quiet=True)

@@ -80,11 +80,19 @@ class DistributionSummary(nn.Module):
 
     @staticmethod
     def _series(x: Tensor, mask: Tensor | None, d: int) -> tuple[Tensor, Tensor | None]:
-        """``v_d [B, N, T - d, F]`` and its validity ``[B, N, T - d]`` (a difference is valid when both steps are)."""
+        """``v_d [B, N, T, F]`` and its validity ``[B, N, T]``: for ``d > 0`` step ``t`` holds ``x[t + d] - x[t]``,
+        valid when both steps are and ``t + d < T``. Built at full length from a right-padded shift (no slice with a
+        negative end), so any T, shorter than ``d`` too, traces and exports alike."""
         if d == 0:
             return x, mask
-        v = x[:, :, d:] - x[:, :, :-d]
-        return v, (None if mask is None else mask[:, :, d:] & mask[:, :, :-d])
+        steps = x.shape[2]
+        ahead = torch.cat([x[:, :, d:], x.new_zeros(x.shape[0], x.shape[1], d, x.shape[3])], dim=2)[:, :, :steps]
+        inside = torch.arange(steps, device=x.device) < steps - d  # [T]
+        valid = inside.expand(x.shape[0], x.shape[1], steps)
+        if mask is not None:
+            mask_ahead = torch.cat([mask[:, :, d:], mask.new_zeros(mask.shape[0], mask.shape[1], d)], dim=2)[:, :, :steps]
+            valid = valid & mask & mask_ahead
+        return ahead - x, valid
 
     @torch.no_grad()
     def fit(self, x: Tensor, mask: Tensor | None = None) -> None:
@@ -117,11 +125,10 @@ class DistributionSummary(nn.Module):
             v, valid = self._series(x, mask, d)
             if valid is not None:  # a masked value is never above a threshold
                 v = v.masked_fill(~valid.unsqueeze(-1), float("-inf"))
-            if v.shape[2] == 0:
-                out.append(x.new_zeros(x.shape[0], x.shape[1], self.n_features * self.levels))
-                continue
             above = (v.unsqueeze(-1) > self.thresholds[None, :, i, None]).sum(2)  # [B, N, F, K]
-            count = (torch.full(v.shape[:2], v.shape[2], device=x.device) if valid is None else valid.sum(2))
+            if valid is None:
+                valid = torch.ones_like(v[..., 0], dtype=torch.bool)
+            count = valid.sum(2)
             out.append((above.to(x.dtype) / count.clamp_min(1)[..., None, None].to(x.dtype)).flatten(2))
         return torch.cat(out, -1)
 
