@@ -127,7 +127,7 @@ _TRAIN_FLAGS = [
     ("--distribution", "auto_int", "classify: K thresholds of a second head on the order-free summary of each series "
                                    "(the fraction of steps above each, for the values and their dilated differences), "
                                    "mixed into the prediction; 0 = no such head; auto: K = 33 where the probe finds "
-                                   "it at least 0.05 more accurate than the network on held-out folds, else none"),
+                                   "it more accurate than the network on held-out folds, else none"),
     ("--steps", int, "optimizer steps instead of the rule (default: >= 300 steps and >= 100 epochs within a work "
                      "budget, see docs/training.md; epochs = ceil(steps / batches per epoch))"),
     ("--epochs", int, "train exactly this many epochs instead of --steps (the option before issue 9)"),
