@@ -154,10 +154,8 @@ class SpatioTemporalNet(nn.Module):
     def standardize(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         """``x [B, N, T, F]`` in the model's standardised units, zeros at masked steps (``mask [B, N, T]``), so NaN
         or inf there never enter: what the encoder and the distribution summary read."""
-        if mask is not None:
-            x = x.masked_fill(~mask.unsqueeze(-1), 0.0)
         xn = (x - self.x_mean[:, None, :].to(x.dtype)) / self.x_std[:, None, :].to(x.dtype)
-        if mask is not None:
+        if mask is not None:  # one fill replaces whatever was there, NaN included (x carries no gradient)
             xn = xn.masked_fill(~mask.unsqueeze(-1), 0.0)
         return xn
 
