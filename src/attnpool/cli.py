@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(explain)
     explain.set_defaults(func=_cmd_explain)
 
-    compare = sub.add_parser("compare", help="train several poolings with the same budget and seeds; a table and chart")
+    compare = sub.add_parser("compare", help="train several poolings with the same budget and seeds (the poolings "
+                             "alone: no distribution summary head unless --distribution K); a table and chart")
     compare.add_argument("data", nargs="?", default=None, help="a .npz or .csv file, uea:<Name>, or synthetic:peaks")
     compare.add_argument("--pools", default=",".join(POOLS),
                          help=f"comma-separated poolings (default: all {len(POOLS)}: {','.join(POOLS)})")

@@ -23,7 +23,9 @@ def compare_pools(base_cfg: TrainConfig, pools: list[str], seeds: int, out_dir: 
     """Train every pooling in ``pools`` with ``seeds`` seeds (same budget), and write the comparison table.
 
     Runs go to ``out_dir/runs/<pool>-seed<k>``; ``compare.md``, ``compare.csv`` and ``compare.png`` to ``out_dir``.
-    ``base_cfg`` is not changed: each run trains a copy with its pooling and seed.
+    ``base_cfg`` is not changed: each run trains a copy with its pooling and seed. The comparison is of the
+    poolings alone: ``distribution="auto"`` becomes 0 (no distribution summary head, whose probe could mix it into
+    some runs and not others); a count the caller names is kept for every run.
     Returns ``{"rows": [...], "paths": {...}, "results": [...]}``.
     """
     unknown = [p for p in pools if registry_key(p) not in POOLS]
@@ -40,7 +42,8 @@ def compare_pools(base_cfg: TrainConfig, pools: list[str], seeds: int, out_dir: 
             desc = f"{pool} seed {seed}"
             progress.start(desc)
             cfg = replace(base_cfg, pool=pool, seed=seed, progress=False, data_options=dict(base_cfg.data_options),
-                          pool_kwargs=dict(base_cfg.pool_kwargs) if pool == base_cfg.pool else {})
+                          pool_kwargs=dict(base_cfg.pool_kwargs) if pool == base_cfg.pool else {},
+                          distribution=compared_distribution(base_cfg.distribution))
             start = time.perf_counter()
             run = fit(cfg, out_dir / "runs" / f"{pool}-seed{seed}", overwrite=True, quiet=True)
             seconds = time.perf_counter() - start
@@ -56,8 +59,13 @@ def compare_pools(base_cfg: TrainConfig, pools: list[str], seeds: int, out_dir: 
     return {"rows": rows, "paths": paths, "results": results}
 
 
+def compared_distribution(distribution):
+    """The ``distribution`` each compared run trains with: 0 for ``"auto"`` (the poolings alone), else as named."""
+    return 0 if distribution == "auto" else distribution
+
+
 def _numeric(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if isinstance(v, float) and k != "n"}
 
 
-__all__ = ["compare_pools"]
+__all__ = ["compare_pools", "compared_distribution"]
