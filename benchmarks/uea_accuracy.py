@@ -38,7 +38,7 @@ POOLS = ("attention-mean", "mean", "attention")
 BUDGET_SECONDS = 300  # the limit on default training time per set and seed
 # The package's default recipe the attnpool rows were trained with: rows of an earlier recipe stay in the JSONL
 # (with their own tag; "R300" when they have none) and are neither skipped over nor reported as this one's.
-RECIPE = "R5"  # R4 + the distribution summary head, mixed in where the probe finds it 0.05 above the network
+RECIPE = "R6"  # R4 + the distribution summary head, its share of the prediction set by the probe's calibrated log loss
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,8 +281,8 @@ def probe_cell(runs: list[dict]) -> str:
             parts.append(f"{acc['auto']:.2f} / {acc[LIGHT_AUGMENT]:.2f} -> {'light' if probe['chosen'] != 'auto' else 'auto'}")
         summary = probe.get("summary_accuracy", {}).get(probe["chosen"])
         if summary is not None:
-            parts.append(f"net {acc[probe['chosen']]:.2f} / summary {summary:.2f} -> "
-                         f"{'summary on' if probe.get('distribution') else 'off'}")
+            share = f"summary {float(probe.get('summary_weight', 0.5)):.2f}" if probe.get("distribution") else "off"
+            parts.append(f"net {acc[probe['chosen']]:.2f} / summary {summary:.2f} -> {share}")
         cells.append(", ".join(parts))
     return "; ".join(cells)
 

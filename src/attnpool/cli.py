@@ -274,9 +274,15 @@ def _print_probe(run_dir) -> None:
                 f"with {','.join(schedule['augment']) or 'none'}")
         summary = probe.get("summary_accuracy", {}).get(probe["chosen"])
         if summary is not None:
-            line += (f"; distribution summary head {summary:.3f} -> "
-                     f"{'mixed in' if probe.get('distribution') else 'left out'}")
+            line += f"; distribution summary head {summary:.3f} -> {_summary_choice(probe)}"
         print(line)
+
+
+def _summary_choice(probe: dict) -> str:
+    """What the probe did with the summary head: its share of the prediction, or left out."""
+    if not probe.get("distribution"):
+        return "left out"
+    return f"mixed in at {float(probe.get('summary_weight', 0.5)):.2f}"
 
 
 def _cmd_evaluate(args) -> int:

@@ -30,16 +30,18 @@ def test_quick_run_writes_rows_and_report_then_resumes(tmp_path):
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["train_seconds"] > 0 for r in rows)
     assert rows[0]["gate_share"] is not None and rows[1]["gate_share"] is None
     # the rules' values (ItalyPowerDemand: T=24, 67 train samples: stride 1, no shift, 3 members) and the cost
-    assert all(r["recipe"] == "R5" and (r["stride"], r["shift"], r["members"]) == (1, 0, 3) for r in rows)
+    assert all(r["recipe"] == "R6" and (r["stride"], r["shift"], r["members"]) == (1, 0, 3) for r in rows)
     # T = 24: no shift to probe, only the summary head (one candidate, the run's own augmentations)
     assert all(set(r["probe"]["accuracy"]) == {"auto"} == set(r["probe"]["summary_accuracy"]) for r in rows)
     assert all(r["probe_seconds"] > 0 and r["probe"]["distribution"] in (0, 33) for r in rows)
+    assert all((r["probe"]["distribution"] > 0) == (r["probe"]["summary_weight"] > 0) for r in rows)
     assert rows[0]["augment"] == ["scale", "jitter", "mixup"]
     assert all(r["cpu_seconds"] > 0 and r["load_average_start"] >= 0 for r in rows)
     report = (tmp_path / "report.md").read_text()
     assert "Command: `python " in report and "--quick" in report
     assert "| ItalyPowerDemand | 0." in report and "Checks (issue 9):" in report
     probe = rows[0]["probe"]
+    share = f"summary {probe['summary_weight']:.2f}" if probe["distribution"] else "off"
     assert (f"| ItalyPowerDemand | attention-mean | 1 | 2 (8) | 3 | 0 | net {probe['accuracy']['auto']:.2f} / summary "
-            f"{probe['summary_accuracy']['auto']:.2f} -> {'summary on' if probe['distribution'] else 'off'} |") in report
+            f"{probe['summary_accuracy']['auto']:.2f} -> {share} |") in report
     assert "0 attnpool runs and 0 MiniRocket fits to do (2 already in" in _run(tmp_path)

@@ -111,6 +111,13 @@ def test_network_mixes_the_two_heads_and_rebuilds_from_its_kwargs():
     mixed = (1 - SUMMARY_WEIGHT) * network.softmax(-1) + SUMMARY_WEIGHT * summary_logits.softmax(-1)
     torch.testing.assert_close(pred.exp(), mixed)
     torch.testing.assert_close(parts_weights, weights)
+    # with the share the probe chose (recorded in model.pt's kwargs): same heads, another mixture
+    shared = build_model(dict(kwargs, members=1, summary_weight=0.2))
+    shared.load_state_dict(net.state_dict())
+    torch.testing.assert_close(shared.eval()(x, mask)[0].exp(), 0.8 * network.softmax(-1) + 0.2 * summary_logits.softmax(-1))
+    for bad in (0, 1.0, -0.1, True, "0.5"):
+        with pytest.raises(ValueError, match="summary_weight must be a number in"):
+            SpatioTemporalNet(2, 3, "classify", 4, distribution=5, summary_weight=bad)
     # the summary head is a linear map of the summary (all nodes' features)
     head = net.summary_head[1]
     torch.testing.assert_close(summary_logits, summary.reshape(12, -1) @ head.weight.T + head.bias)

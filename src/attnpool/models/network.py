@@ -13,8 +13,9 @@ from .encoders import make_encoder
 from .heads import NodeHead, SampleHead
 from .mixers import make_mixer
 
-#: The summary head's share ``w`` of the prediction when the model has one: ``(1 - w) p_network + w p_summary``
-#: (issue 9, R5: docs/research/issue9-recipe-r5.md).
+#: The summary head's default share ``w`` of the prediction when the model has one: ``(1 - w) p_network +
+#: w p_summary`` (issue 9, R5: docs/research/issue9-recipe-r5.md). The training probe sets its own
+#: (``summary_weight``, R6: :func:`attnpool.workflow.augment_probe.choose_summary_weight`).
 SUMMARY_WEIGHT = 0.5
 
 
@@ -52,6 +53,8 @@ class SpatioTemporalNet(nn.Module):
         distribution: classify only: K > 0 adds the summary head, K thresholds per dilation and feature (see
             above; the thresholds come from :meth:`fit_normalization`); 0 = off, the only choice before issue 9's
             R5 recipe, so a ``model.pt`` without it loads as before (default: 0).
+        summary_weight: the summary head's share ``w`` of the predicted probabilities, in (0, 1) (default:
+            :data:`SUMMARY_WEIGHT`, 0.5, which ``model.pt`` files from before it was recorded were trained with).
         stride: ``resconv``'s stem stride (the training recipe's rule:
             :func:`~attnpool.models.resconv.stride_for_length`; ``model.pt`` keeps it). Default: None, the
             encoder's own (1), which is also what a ``model.pt`` written before strides existed gets.
@@ -81,6 +84,7 @@ class SpatioTemporalNet(nn.Module):
         steps: int | None = None,
         stride: int | None = None,
         distribution: int = 0,
+        summary_weight: float = SUMMARY_WEIGHT,
         device=None,
         dtype=None,
     ):
@@ -98,11 +102,16 @@ class SpatioTemporalNet(nn.Module):
         if distribution and task != "classify":
             raise ValueError(f"distribution (the summary head) is for task 'classify', got distribution={distribution} "
                              f"with task {task!r}; use 0")
+        if isinstance(summary_weight, bool) or not isinstance(summary_weight, (int, float)) \
+                or not 0.0 < summary_weight < 1.0:
+            raise ValueError(f"summary_weight must be a number in (0, 1) (the summary head's share), got "
+                             f"{summary_weight!r}")
         if task == "forecast" and not 0 <= target_feature < n_features:
             raise ValueError(f"target_feature must be in [0, {n_features}), got {target_feature}")
         self.n_nodes, self.n_features, self.task = n_nodes, n_features, task
         self.out_features, self.per_node, self.target_feature = out_features, per_node, target_feature
         self.steps, self.stride, self.distribution = steps, stride, distribution
+        self.summary_weight = float(summary_weight)
         factory = {"device": device, "dtype": dtype}
         self.encoder = make_encoder(encoder, n_features, channels, dropout=dropout, steps=steps, stride=stride,
                                     **factory)
@@ -193,17 +202,17 @@ class SpatioTemporalNet(nn.Module):
         """``x [B, N, T, F]``, ``mask [B, N, T]`` (bool, True = valid) -> ``(prediction, weights [B, N, T])``.
 
         With a distribution summary (``distribution > 0``), the prediction is the log of the two heads' mixed
-        probabilities, ``log((1 - w) softmax(network) + w softmax(summary head))``, ``w = SUMMARY_WEIGHT``:
+        probabilities, ``log((1 - w) softmax(network) + w softmax(summary head))``, ``w = summary_weight``:
         valid logits (softmax gives the mixture back). ``summary [B, N, D*F*K]``: the summary to use instead of
         ``x``'s own (see :meth:`distribution_summary`)."""
         out, summary_logits, weights = self.forward_parts(x, mask, summary)
         return (out if summary_logits is None else self.mix_heads(out, summary_logits)), weights
 
-    @staticmethod
-    def mix_heads(network_logits: Tensor, summary_logits: Tensor) -> Tensor:
-        """``log((1 - w) softmax(network_logits) + w softmax(summary_logits))``, ``w = SUMMARY_WEIGHT``: ``[B, classes]``."""
-        prob = ((1.0 - SUMMARY_WEIGHT) * torch.softmax(network_logits, -1)
-                + SUMMARY_WEIGHT * torch.softmax(summary_logits, -1))
+    def mix_heads(self, network_logits: Tensor, summary_logits: Tensor) -> Tensor:
+        """``log((1 - w) softmax(network_logits) + w softmax(summary_logits))``, ``w = summary_weight``:
+        ``[B, classes]``."""
+        prob = ((1.0 - self.summary_weight) * torch.softmax(network_logits, -1)
+                + self.summary_weight * torch.softmax(summary_logits, -1))
         return torch.log(prob.clamp_min(torch.finfo(prob.dtype).tiny))
 
     def forward_parts(self, x: Tensor, mask: Tensor | None = None,

@@ -37,9 +37,14 @@ from ..train import TrainConfig
 PROBE_FOLDS = 2
 PROBE_FRACTION = 1 / 3
 PROBE_MARGIN = 0.1
-#: The distribution summary's head joins the prediction when its held-out accuracy in the probe is more than this
-#: above the network head's: strictly better (a tie, as on BasicMotions at 1.0, keeps the network alone).
-SUMMARY_MARGIN = 0.0
+#: The largest share of the prediction the distribution summary's head may get: the network's (and so its
+#: attention's) share stays at least 1 - this.
+MAX_SUMMARY_WEIGHT = 0.75
+#: The shares of the summary head the probe considers: 0 (no head), 0.05, ..., :data:`MAX_SUMMARY_WEIGHT`.
+SUMMARY_WEIGHTS = tuple(round(0.05 * k, 2) for k in range(int(round(MAX_SUMMARY_WEIGHT / 0.05)) + 1))
+#: A larger share must lower the calibrated held-out log loss by more than this (nats per sample) to be chosen
+#: over a smaller one: heads that both separate the held-out folds perfectly (BasicMotions) keep the network alone.
+SUMMARY_TOLERANCE = 1e-4
 #: The candidate the probe may fall back to (the full one is ``augment="auto"`` itself).
 LIGHT_AUGMENT = "scale,jitter"
 
@@ -55,22 +60,29 @@ class ProbeResult:
     chosen: str = "auto"
     #: held-out accuracy of the distribution summary's head per candidate (when the probe decided it)
     summary_accuracy: dict = field(default_factory=dict)
-    #: the summary's thresholds K the run uses: DEFAULT_LEVELS when its head won, 0 when not or not probed
+    #: the summary's thresholds K the run uses: DEFAULT_LEVELS when its head got a share, 0 when not or not probed
     distribution: int = 0
+    #: the summary head's share of the prediction (:func:`choose_summary_weight`; 0 with no head)
+    summary_weight: float = 0.0
 
     def to_dict(self) -> dict:
         return {"accuracy": {k: round(v, 4) for k, v in self.accuracy.items()}, "steps": self.steps,
                 "folds": self.folds, "margin": PROBE_MARGIN, "chosen": self.chosen,
                 "summary_accuracy": {k: round(v, 4) for k, v in self.summary_accuracy.items()},
-                "summary_margin": SUMMARY_MARGIN, "distribution": self.distribution}
+                "distribution": self.distribution, "summary_weight": self.summary_weight}
 
     @classmethod
     def from_dict(cls, saved: dict) -> ProbeResult:
-        """The result :meth:`to_dict` wrote (``config.json``'s ``resolved.schedule.augment_probe``; a record from
-        before the summary's decision reads as ``distribution`` 0, as that run trained)."""
+        """The result :meth:`to_dict` wrote (``config.json``'s ``resolved.schedule.augment_probe``). A record from
+        before the summary's decision reads as ``distribution`` 0, one from before its share as the fixed share
+        :data:`~attnpool.models.network.SUMMARY_WEIGHT` those runs trained with."""
+        from ..models.network import SUMMARY_WEIGHT
+
+        distribution = int(saved.get("distribution", 0))
+        weight = float(saved.get("summary_weight", SUMMARY_WEIGHT if distribution else 0.0))
         return cls(accuracy=dict(saved["accuracy"]), steps=int(saved["steps"]), folds=int(saved["folds"]),
                    chosen=str(saved["chosen"]), summary_accuracy=dict(saved.get("summary_accuracy", {})),
-                   distribution=int(saved.get("distribution", 0)))
+                   distribution=distribution, summary_weight=weight)
 
 
 def probes_augment(cfg: TrainConfig, train: TimeSeriesSet, shift: int) -> bool:
@@ -112,6 +124,8 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
     """Run the probe on ``train`` (the run's train part, as its own set) for a run of ``run_steps`` optimizer
     steps with the model ``model_kwargs`` describes (``shift``: the rule's circular shift for this set), and say
     which augment string to train with and whether with the distribution summary's head."""
+    import torch
+
     from ..data.datamodule import SeriesDataModule
     from ..models.distribution import DEFAULT_LEVELS
     from ..train.recipe import build_module, plan_for, train_module
@@ -124,8 +138,9 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
     # convergence on the fold model's summaries (its thresholds fitted on the fold's train part).
     kwargs = {**model_kwargs, "members": 1, "distribution": DEFAULT_LEVELS if decide_summary else 0}
     result = ProbeResult(steps=steps, chosen=candidates[0])
+    held_out_probs = {}  # candidate -> (network [S, classes], summary [S, classes] or None, labels [S])
     for candidate in candidates:
-        correct = [0, 0]  # network head, summary head
+        parts = []
         for fold in range(PROBE_FOLDS):
             part = dataclasses.replace(train, splits={"train": np.flatnonzero(folds != fold),
                                                       "test": np.flatnonzero(folds == fold)})
@@ -139,17 +154,20 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
             model = build_model(kwargs)
             model.load_state_dict(trained.state_dict)
             held_out = part.subset(part.splits["test"])
-            correct[0] += _network_correct(model.eval(), held_out)
-            if decide_summary:
-                correct[1] += _summary_correct(model, part.subset(part.splits["train"]), held_out)
-        result.accuracy[candidate] = correct[0] / len(train)
+            network, labels = _network_probs(model.eval(), held_out)
+            summary = _summary_probs(model, part.subset(part.splits["train"]), held_out) if decide_summary else None
+            parts.append((network, summary, labels))
+        network, labels = torch.cat([p[0] for p in parts]), torch.cat([p[2] for p in parts])
+        summary = torch.cat([p[1] for p in parts]) if decide_summary else None
+        held_out_probs[candidate] = (network, summary, labels)
+        result.accuracy[candidate] = _accuracy(network, labels)
         if decide_summary:
-            result.summary_accuracy[candidate] = correct[1] / len(train)
+            result.summary_accuracy[candidate] = _accuracy(summary, labels)
     if len(candidates) == 2:
         result.chosen = choose_augment(result.accuracy)
     if decide_summary:
-        result.distribution = choose_distribution(result.accuracy[result.chosen],
-                                                  result.summary_accuracy[result.chosen], DEFAULT_LEVELS)
+        result.summary_weight = choose_summary_weight(*held_out_probs[result.chosen])
+        result.distribution = DEFAULT_LEVELS if result.summary_weight > 0 else 0
     return result
 
 
@@ -162,20 +180,26 @@ def _batches(data: TimeSeriesSet, batch: int = 256):
         yield x, mask, torch.as_tensor(np.asarray(data.y[start:start + batch]))
 
 
-def _network_correct(model, held_out: TimeSeriesSet) -> int:
-    """The network head's correct predictions on ``held_out`` (the summary head, if any, left out)."""
+def _accuracy(probs, labels) -> float:
+    return float((probs.argmax(-1) == labels).double().mean())
+
+
+def _network_probs(model, held_out: TimeSeriesSet):
+    """The network head's probabilities on ``held_out`` ``[S, classes]`` (float64; the summary head, if any, left
+    out) and its labels ``[S]``."""
     import torch
 
-    correct = 0
+    probs, labels = [], []
     with torch.no_grad():
         for x, mask, y in _batches(held_out):
-            correct += int((model.forward_parts(x, mask)[0].argmax(-1) == y).sum())
-    return correct
+            probs.append(torch.softmax(model.forward_parts(x, mask)[0].double(), -1))
+            labels.append(y)
+    return torch.cat(probs), torch.cat(labels)
 
 
-def _summary_correct(model, train: TimeSeriesSet, held_out: TimeSeriesSet) -> int:
-    """The summary head's correct predictions on ``held_out``, the head fitted to convergence on ``train``'s
-    summaries (the fold model's thresholds): a multinomial logistic regression with an L2 penalty
+def _summary_probs(model, train: TimeSeriesSet, held_out: TimeSeriesSet):
+    """The summary head's probabilities on ``held_out`` ``[S, classes]`` (float64), the head fitted to convergence
+    on ``train``'s summaries (the fold model's thresholds): a multinomial logistic regression with an L2 penalty
     ``|W|^2 / (2 S)`` (sklearn's C = 1), by L-BFGS. The head in the short run trains for 1/3 of the steps like
     the network and stays far from converged on small sets (ACSF1: 0.67 held-out this way against 0.92 on the
     test part after a full run); a linear model on fixed features is cheap to fit exactly."""
@@ -187,7 +211,7 @@ def _summary_correct(model, train: TimeSeriesSet, held_out: TimeSeriesSet) -> in
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     x, y = features(train)
-    x_test, y_test = features(held_out)
+    x_test, _ = features(held_out)
     classes = model.out_features
     weight = torch.zeros(x.shape[1], classes, dtype=torch.float64, requires_grad=True)
     bias = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
@@ -201,13 +225,44 @@ def _summary_correct(model, train: TimeSeriesSet, held_out: TimeSeriesSet) -> in
 
     optimizer.step(objective)
     with torch.no_grad():
-        return int(((x_test @ weight + bias).argmax(-1) == y_test).sum())
+        return torch.softmax(x_test @ weight + bias, -1)
 
 
-def choose_distribution(network: float, summary: float, levels: int) -> int:
-    """The probe's rule for the summary's head: ``levels`` (the head joins the prediction) when its held-out
-    accuracy ``summary`` is more than :data:`SUMMARY_MARGIN` above the network head's ``network``, else 0."""
-    return levels if summary - network > SUMMARY_MARGIN + 1e-9 else 0
+def calibrate(probs, labels):
+    """``probs [S, classes]`` with one temperature ``t`` (``softmax(log probs / t)``, ``t`` on a log grid from
+    e^-3 to e^3) chosen for the least log loss on ``labels [S]``: a head's held-out confidence set to what its
+    accuracy supports (temperature scaling, Guo et al. 2017), so heads trained differently compare fairly."""
+    import torch
+
+    log_probs = torch.log(probs.double().clamp_min(torch.finfo(torch.float64).tiny))
+    best, best_loss = probs.double(), math.inf
+    for t in torch.exp(torch.linspace(-3.0, 3.0, 61, dtype=torch.float64)):
+        scaled = torch.log_softmax(log_probs / t, -1)
+        loss = float(-scaled.gather(1, labels[:, None]).mean())
+        if loss < best_loss:
+            best, best_loss = scaled.exp(), loss
+    return best
+
+
+def choose_summary_weight(network, summary, labels) -> float:
+    """The probe's rule for the summary head's share ``w`` of the prediction ``(1 - w) p_network + w p_summary``,
+    from both heads' held-out probabilities ``[S, classes]`` and the labels ``[S]``: each head calibrated
+    (:func:`calibrate`), ``w`` in :data:`SUMMARY_WEIGHTS` with the least held-out log loss of the mixture, a larger
+    share only when it lowers the loss by more than :data:`SUMMARY_TOLERANCE`. 0 means no summary head.
+
+    Log loss weighs how sure each head is where it is right and wrong, which 2 folds of a small train part
+    measure far more finely than accuracy (ACSF1: the network 0.60 and the summary 0.66 held-out, chosen share
+    0.65; OSULeaf 0.91 and 0.74, share 0.05; measurements in docs/research/issue9-recipe-r6.md)."""
+    import torch
+
+    network, summary = calibrate(network, labels), calibrate(summary, labels)
+    best_weight, best_loss = 0.0, math.inf
+    for w in SUMMARY_WEIGHTS:
+        mixed = (1.0 - w) * network + w * summary
+        loss = float(-torch.log(mixed.gather(1, labels[:, None]).clamp_min(torch.finfo(torch.float64).tiny)).mean())
+        if loss < best_loss - SUMMARY_TOLERANCE:
+            best_weight, best_loss = w, loss
+    return best_weight
 
 
 def choose_augment(accuracy: dict) -> str:
@@ -216,6 +271,6 @@ def choose_augment(accuracy: dict) -> str:
     return LIGHT_AUGMENT if accuracy[LIGHT_AUGMENT] - accuracy["auto"] >= PROBE_MARGIN - 1e-9 else "auto"
 
 
-__all__ = ["LIGHT_AUGMENT", "PROBE_FOLDS", "PROBE_FRACTION", "PROBE_MARGIN", "SUMMARY_MARGIN", "ProbeResult",
-           "choose_augment", "choose_distribution", "fold_ids", "needs_probe", "probe_augment", "probes_augment",
-           "probes_summary"]
+__all__ = ["LIGHT_AUGMENT", "MAX_SUMMARY_WEIGHT", "PROBE_FOLDS", "PROBE_FRACTION", "PROBE_MARGIN", "SUMMARY_TOLERANCE",
+           "SUMMARY_WEIGHTS", "ProbeResult", "calibrate", "choose_augment", "choose_summary_weight", "fold_ids",
+           "needs_probe", "probe_augment", "probes_augment", "probes_summary"]

@@ -133,6 +133,8 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
             probe_seconds = time.perf_counter() - probe_started
         if cfg.distribution == "auto":
             kwargs["distribution"] = probe.distribution
+            if probe.distribution:
+                kwargs["summary_weight"] = probe.summary_weight
     module = build_module(cfg if probe is None else dataclasses.replace(cfg, augment=probe.chosen), kwargs, train)
     if write_config and rank_zero():
         write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds, schedule=schedule, shift=module.shift,
