@@ -69,7 +69,9 @@ def test_config_reuse_gives_the_same_resolved_config(tiny_run, tmp_path):
     assert (first_schedule["epochs"], second_schedule["epochs"]) == (3, 1)
     # the probe's choice of the summary head comes from short models of the run's steps: it may differ too
     for saved, schedule in ((first, first_schedule), (second, second_schedule)):
-        assert saved["resolved"]["model"].pop("distribution") == schedule["augment_probe"]["distribution"]
+        probe, model = schedule["augment_probe"], saved["resolved"]["model"]
+        assert model.pop("distribution") == probe["distribution"]
+        assert model.pop("summary_weight", 0.0) == probe["summary_weight"]
     assert first == second
 
 

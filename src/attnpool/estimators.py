@@ -55,9 +55,11 @@ class _AttentionEstimator:
             (default: attention-mean). encoder: ``resconv | linear | tcn | gru`` (default: resconv).
         mixer: ``none | graph | attention`` (default: none).
         channels: C, the encoder's width (default: 32). dropout: (default: 0.1).
-        distribution: K thresholds of the order-free summary of each series fused with the pooled vector
-            (:class:`~attnpool.models.distribution.DistributionSummary`); 0 = off; ``"auto"``: 33 for
-            classification, 0 for regression (default: "auto").
+        distribution: classification: K thresholds of a second head on the order-free summary of each series
+            (:class:`~attnpool.models.distribution.DistributionSummary`), its probabilities mixed with the
+            network's; 0 = off; ``"auto"``: the training probe decides whether it joins and its share of the
+            prediction (:func:`~attnpool.workflow.augment_probe.choose_summary_weight`), 0 for regression
+            (default: "auto").
         pool_kwargs: extra arguments of the pooling, e.g. ``{"heads": 4}`` (default: None).
         steps: optimizer steps instead of the schedule rule (default: None, the rule: >= 300 steps and >= 100
             epochs within a work budget, docs/training.md). epochs: exactly this many epochs instead

@@ -18,6 +18,12 @@ loss turns them off (on GunPoint, ArrowHead and OSULeaf the light list led by at
 ACSF1 it led by 0.10-0.23 in 6). It costs ``2 * PROBE_FOLDS * PROBE_FRACTION`` = 1.33 times one member's
 training. The measurements: docs/training.md and docs/research/issue9-recipe-r4.md. Naming the augmentations
 (``--augment scale,jitter,shift,mixup``) skips the probe.
+
+With ``distribution="auto"`` the same probe also decides the distribution summary's head on every in-memory
+classification set (one candidate, the run's own list, where the shift rule does not apply): each held-out fold
+is predicted by the fold model's network head and by a logistic regression on the fold's distribution summaries,
+and :func:`choose_summary_weight` sets the summary head's share of the prediction from the two heads' calibrated
+held-out probabilities (0: no head). docs/research/issue9-recipe-r6.md has the measurements.
 """
 
 from __future__ import annotations
