@@ -127,8 +127,9 @@ _TRAIN_FLAGS = [
     ("--stride", int, "resconv's stem stride (default: the rule, 2 when ceil(T / 2) >= 100, else 1)"),
     ("--distribution", "auto_int", "classify: K thresholds of a second head on the order-free summary of each series "
                                    "(the fraction of steps above each, for the values and their dilated differences), "
-                                   "mixed into the prediction; 0 = no such head; auto: K = 33 where the probe finds "
-                                   "it more accurate than the network on held-out folds, else none"),
+                                   "mixed into the prediction; 0 = no such head; K: at a share of 0.5; auto: K = 33 "
+                                   "at the share (0-0.75) with the least calibrated log loss on the probe's held-out "
+                                   "folds, none where that share is 0"),
     ("--steps", int, "optimizer steps instead of the rule (default: >= 300 steps and >= 100 epochs within a work "
                      "budget, see docs/training.md; epochs = ceil(steps / batches per epoch))"),
     ("--epochs", int, "train exactly this many epochs instead of --steps (the option before issue 9)"),
