@@ -269,7 +269,7 @@ def run_seconds(row: dict) -> float:
 def probe_cell(runs: list[dict]) -> str:
     """The probe's held-out accuracies and choices per seed ("-" where it did not run): the network head's
     with the full / light augmentations (where it decided them) and the summary head's (where it decided it)."""
-    from attnpool.workflow.augment_probe import LIGHT_AUGMENT
+    from attnpool.workflow.augment_probe import LIGHT_AUGMENT, ProbeResult
     cells = []
     for r in runs:
         probe = r.get("probe")
@@ -281,7 +281,8 @@ def probe_cell(runs: list[dict]) -> str:
             parts.append(f"{acc['auto']:.2f} / {acc[LIGHT_AUGMENT]:.2f} -> {'light' if probe['chosen'] != 'auto' else 'auto'}")
         summary = probe.get("summary_accuracy", {}).get(probe["chosen"])
         if summary is not None:
-            share = f"summary {float(probe.get('summary_weight', 0.5)):.2f}" if probe.get("distribution") else "off"
+            result = ProbeResult.from_dict(probe)  # older records: R5's fixed share where its head joined
+            share = f"summary {result.summary_weight:.2f}" if result.distribution else "off"
             parts.append(f"net {acc[probe['chosen']]:.2f} / summary {summary:.2f} -> {share}")
         cells.append(", ".join(parts))
     return "; ".join(cells)

@@ -280,10 +280,12 @@ def _print_probe(run_dir) -> None:
 
 
 def _summary_choice(probe: dict) -> str:
-    """What the probe did with the summary head: its share of the prediction, or left out."""
-    if not probe.get("distribution"):
-        return "left out"
-    return f"mixed in at {float(probe.get('summary_weight', 0.5)):.2f}"
+    """What the probe did with the summary head: its share of the prediction, or left out (``probe``: the record
+    in config.json, read as :meth:`ProbeResult.from_dict` reads it, older records included)."""
+    from .workflow.augment_probe import ProbeResult
+
+    result = ProbeResult.from_dict(probe)
+    return f"mixed in at {result.summary_weight:.2f}" if result.distribution else "left out"
 
 
 def _cmd_evaluate(args) -> int:
