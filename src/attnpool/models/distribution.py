@@ -18,8 +18,8 @@ Why (issue 9, ACSF1): on sets whose classes differ in the *distribution* of valu
 encoder trained on 100 series did not learn the sharp thresholds that separate them (0.85 against MiniRocket's
 0.92); a logistic regression on this summary alone reached 0.92-0.95 there. On outline sets, where the order
 of the steps is the information, it is weak (OSULeaf 0.78), so the network keeps its own head and the summary
-gets a second one, mixed in where the training recipe's probe finds it better
-(docs/research/issue9-recipe-r5.md).
+gets a second one, mixed in at the share the training recipe's probe sets for the data
+(docs/research/issue9-recipe-r5.md, -r6.md).
 
 The summary has no parameters and no gradient with respect to ``x`` (it counts). Augmentations that perturb
 values (jitter, scaling) move the counts at thresholds that sit in dense parts of the distribution, so the

@@ -36,8 +36,8 @@ class TrainConfig:
     stride: int | None = None  # resconv's stem stride; None: the rule (attnpool.models.resconv.stride_for_length)
     dropout: float = 0.1
     # classify: a second head on the order-free distribution summary of each series (models/distribution.py),
-    # K thresholds per dilation and feature, 0 = none; auto: 33 where the probe finds it clearly better than the
-    # network head (workflow/augment_probe.py), else none (issue 9, R5)
+    # K thresholds per dilation and feature, 0 = none; auto: 33 at the share of the prediction the probe sets
+    # (workflow/augment_probe.choose_summary_weight), none where that share is 0 (issue 9, R6)
     distribution: int | str = "auto"
     pool_kwargs: dict = field(default_factory=dict)
     # optimisation (the recipe and its reasons: docs/training.md; the schedule rule: attnpool.train.schedule)

@@ -146,22 +146,22 @@ def probe_augment(cfg: TrainConfig, train: TimeSeriesSet, model_kwargs: dict, ru
     result = ProbeResult(steps=steps, chosen=candidates[0])
     held_out_probs = {}  # candidate -> (network [S, classes], summary [S, classes] or None, labels [S])
     for candidate in candidates:
+        probe_cfg = dataclasses.replace(cfg, augment=candidate, steps=steps, epochs=None, ensemble=1,
+                                        progress=False, limit_batches=None)
         parts = []
         for fold in range(PROBE_FOLDS):
             part = dataclasses.replace(train, splits={"train": np.flatnonzero(folds != fold),
                                                       "test": np.flatnonzero(folds == fold)})
-            probe_cfg = dataclasses.replace(cfg, augment=candidate, steps=steps, epochs=None, ensemble=1,
-                                            progress=False, limit_batches=None)
-            schedule, _ = plan_for(probe_cfg, len(part.splits["train"]), kwargs)
-            module = build_module(probe_cfg, kwargs, part.subset(part.splits["train"]))
+            fold_train, held_out = part.subset(part.splits["train"]), part.subset(part.splits["test"])
+            schedule, _ = plan_for(probe_cfg, len(fold_train), kwargs)
+            module = build_module(probe_cfg, kwargs, fold_train)
             data = SeriesDataModule(part, schedule.batch_size, cfg.seed, drop_last=schedule.drop_last)
             with tempfile.TemporaryDirectory(prefix="attnpool-probe-") as tmp:
                 trained = train_module(module, data, probe_cfg, Path(tmp), schedule=schedule, quiet=True)
             model = build_model(kwargs)
             model.load_state_dict(trained.state_dict)
-            held_out = part.subset(part.splits["test"])
             network, labels = _network_probs(model.eval(), held_out)
-            summary = _summary_probs(model, part.subset(part.splits["train"]), held_out) if decide_summary else None
+            summary = _summary_probs(model, fold_train, held_out) if decide_summary else None
             parts.append((network, summary, labels))
         network, labels = torch.cat([p[0] for p in parts]), torch.cat([p[2] for p in parts])
         summary = torch.cat([p[1] for p in parts]) if decide_summary else None
