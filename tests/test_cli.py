@@ -160,3 +160,32 @@ def test_pool_spelled_as_make_pool_accepts_it(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "must be one of" not in proc.stderr and "divisible by heads" in proc.stderr
     assert "pool 'multi-head' with channels=30" in proc.stderr
+
+
+def test_a_signal_while_a_class_is_created_still_exits_130_with_one_line(monkeypatch, capsys):
+    """A Ctrl-C that lands while the lazily imported training code defines its dataclasses reaches ``main`` as
+    the RuntimeError Python 3.11 wraps around what ``__set_name__`` raised; it is still the interruption
+    (seen in ``test_sigint_during_data_load``, which sends SIGINT as soon as the handler is installed)."""
+    import signal
+
+    from attnpool import cli
+    from attnpool.errors import Interrupted
+
+    class Field:
+        def __set_name__(self, owner, name):
+            raise Interrupted(signal.SIGINT)  # what the signal handler raises wherever the program is
+
+    def while_importing(args):
+        type("LateClass", (), {"field": Field()})
+
+    monkeypatch.setattr(cli, "_cmd_evaluate", while_importing)
+    assert cli.main(["evaluate", "somewhere"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("attnpool: interrupted by SIGINT;")
+
+    def bug(args):
+        raise RuntimeError("a real bug")
+
+    monkeypatch.setattr(cli, "_cmd_evaluate", bug)
+    with pytest.raises(RuntimeError, match="a real bug"):  # any other RuntimeError keeps its traceback
+        cli.main(["evaluate", "somewhere"])

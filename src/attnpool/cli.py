@@ -383,7 +383,15 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(os.environ.get("ATTNPOOL_DEBUG"))
     previous = _catch_signals()
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except RuntimeError as err:
+            # A signal that lands while a class is being created (a lazy import of the training code) reaches
+            # us wrapped: Python 3.11 turns what __set_name__ raised into RuntimeError, the Interrupted its cause.
+            interrupted = _interruption_in(err)
+            if interrupted is None:
+                raise
+            raise interrupted from None
     except Interrupted as err:
         # 128 + the signal's number, as a shell reports a process the signal ended: 130 SIGINT, 143 SIGTERM.
         kept = err.kept or "nothing half-written was left (outputs are written in one step)"
@@ -409,6 +417,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         _restore_signals(previous)
+
+
+def _interruption_in(err: BaseException) -> Interrupted | None:
+    """The :class:`Interrupted` that ``err`` was raised from (its ``__cause__`` or ``__context__`` chain), or None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, Interrupted):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def _catch_signals() -> dict:
