@@ -183,6 +183,12 @@ def test_a_signal_while_a_class_is_created_still_exits_130_with_one_line(monkeyp
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("attnpool: interrupted by SIGINT;")
 
+    # during `attnpool train`'s data loading: its own message (nothing written, run it again)
+    monkeypatch.setattr(cli, "_train", while_importing)
+    assert cli.main(["train", "synthetic:peaks", "--out", "nowhere"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted by SIGINT; nothing was written to nowhere; run the same command" in err
+
     def bug(args):
         raise RuntimeError("a real bug")
 

@@ -233,10 +233,13 @@ def _parse_value(text: str):
 def _cmd_train(args) -> int:
     try:
         return _train(args)
-    except Interrupted as err:
+    except (Interrupted, RuntimeError) as caught:
+        err = _interruption_in(caught)
+        if err is None:
+            raise
         # fit says what it kept once the run directory exists; before that (data loading), nothing was written.
         err.kept = err.kept or f"nothing was written to {args.out}; run the same command again"
-        raise
+        raise err from None
 
 
 def _train(args) -> int:
@@ -383,16 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(os.environ.get("ATTNPOOL_DEBUG"))
     previous = _catch_signals()
     try:
-        try:
-            return int(args.func(args) or 0)
-        except RuntimeError as err:
-            # A signal that lands while a class is being created (a lazy import of the training code) reaches
-            # us wrapped: Python 3.11 turns what __set_name__ raised into RuntimeError, the Interrupted its cause.
-            interrupted = _interruption_in(err)
-            if interrupted is None:
-                raise
-            raise interrupted from None
-    except Interrupted as err:
+        return int(args.func(args) or 0)
+    except (Interrupted, RuntimeError) as caught:
+        err = _interruption_in(caught)
+        if err is None:
+            raise
         # 128 + the signal's number, as a shell reports a process the signal ended: 130 SIGINT, 143 SIGTERM.
         kept = err.kept or "nothing half-written was left (outputs are written in one step)"
         print(f"attnpool: interrupted by {err}; {kept}", file=sys.stderr)
@@ -420,7 +418,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interruption_in(err: BaseException) -> Interrupted | None:
-    """The :class:`Interrupted` that ``err`` was raised from (its ``__cause__`` or ``__context__`` chain), or None."""
+    """``err`` if it is the :class:`Interrupted` a signal raised, or the one it was raised from (its ``__cause__`` or
+    ``__context__`` chain), else None. A signal that lands while a class is being created (the lazy import of the
+    training code) arrives wrapped: Python 3.11 turns what ``__set_name__`` raised into a RuntimeError."""
     seen = set()
     while err is not None and id(err) not in seen:
         if isinstance(err, Interrupted):
