@@ -115,3 +115,35 @@ def test_a_model_with_the_distribution_summary_head_exports_and_matches(tmp_path
         want = p.predict(xs, mask)
         np.testing.assert_allclose(proba, want.proba, atol=1e-5)
         np.testing.assert_allclose(weights, want.weights, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt, dynamo", [("onnx", False), ("torchscript", False), ("onnx", True)])
+def test_a_model_reading_counts_on_the_log_scale_exports_and_matches(tmp_path, fmt, dynamo):
+    """The log rule (heavy-tailed counts read as log1p(x / s)) travels with the exported file: raw counts in,
+    the predictor's probabilities out, at sizes neither exported nor checked, holes, an empty node and a negative
+    value (never seen in training) included."""
+    from attnpool.data import from_arrays
+    from attnpool.workflow import TrainConfig, fit
+
+    rng = np.random.default_rng(2)
+    x = np.floor(np.exp(rng.normal(2.0, 2.5, (40, 2, 30, 1)))) * (rng.random((40, 2, 30, 1)) > 0.7)
+    fit(TrainConfig(data=from_arrays(x.astype(np.float32), np.arange(40) % 3), epochs=1, channels=8, ensemble=1,
+                    distribution=5, progress=False), tmp_path / "run", quiet=True)
+    p = load_run(tmp_path / "run")
+    assert float(p.model.x_log_scale.min()) == 1.0  # both nodes on the log scale
+    result = export_run(tmp_path / "run", fmt, tmp_path / f"m.{fmt}", dynamo=dynamo)
+    assert result.max_difference <= 1e-5
+    if fmt == "torchscript":
+        module = torch.jit.load(str(result.path))
+        run = lambda xs, mask: [t.detach().numpy() for t in module(torch.from_numpy(xs), torch.from_numpy(mask))]  # noqa: E731
+    else:
+        session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+        run = lambda xs, mask: session.run(None, {"x": xs, "mask": mask})  # noqa: E731
+    for S, T in ((1, 5), (3, 42)):
+        xs, mask = _inputs(S, 2, T, 1, seed=T)
+        xs = np.where(mask[..., None], np.floor(np.exp(3 * np.abs(xs))), np.nan).astype(np.float32)
+        xs[-1, -1, 1] = -4.0 if mask[-1, -1, 1] else xs[-1, -1, 1]
+        proba, weights = run(xs, mask)
+        want = p.predict(xs, mask)
+        np.testing.assert_allclose(proba, want.proba, atol=1e-5)
+        np.testing.assert_allclose(weights, want.weights, atol=1e-5)

@@ -150,9 +150,9 @@ def test_training_reads_the_summary_off_the_clean_batch(augment):
     seen = {}
     forward_parts, mixup = module.model.forward_parts, module.mixup
 
-    def spy(x_in, mask=None, summary=None):
+    def spy(x_in, mask=None, summary=None, **kwargs):
         seen["x"], seen["summary"] = x_in, summary
-        return forward_parts(x_in, mask, summary)
+        return forward_parts(x_in, mask, summary, **kwargs)
 
     def mixup_spy(*args, **kwargs):
         out = mixup(*args, **kwargs)

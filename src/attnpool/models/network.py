@@ -11,6 +11,7 @@ from ..tasks import TASKS
 from .distribution import DistributionSummary
 from .encoders import make_encoder
 from .heads import NodeHead, SampleHead
+from .input_scale import log_scales, signed_log
 from .mixers import make_mixer
 
 #: The summary head's default share ``w`` of the prediction when the model has one: ``(1 - w) p_network +
@@ -31,7 +32,9 @@ class SpatioTemporalNet(nn.Module):
 
     Inputs are standardised inside the model with per-node, per-feature statistics held as buffers
     (:meth:`fit_normalization`, from the training split), so a checkpoint predicts from raw data and
-    regression/forecast outputs come back in the data's own units.
+    regression/forecast outputs come back in the data's own units. Classify and regress first read a
+    non-negative, strongly right-skewed feature (counts) on a log scale (:mod:`attnpool.models.input_scale`;
+    the ``x_log_scale [N, F]`` buffer, 0 = none; :meth:`to_input_units`).
 
     Args:
         n_nodes: N.
@@ -129,6 +132,9 @@ class SpatioTemporalNet(nn.Module):
         # Normalisation buffers (identity until fit_normalization): x per node and feature, y per output.
         self.register_buffer("x_mean", torch.zeros(n_nodes, n_features, **factory))
         self.register_buffer("x_std", torch.ones(n_nodes, n_features, **factory))
+        # The log rule's scale per node and feature (0 = the feature is read as it is); x_mean / x_std are the
+        # statistics of the values after it. model.pt files from before it existed load with zeros.
+        self.register_buffer("x_log_scale", torch.zeros(n_nodes, n_features, **factory))
         y_shape = ((n_nodes, out_features) if per_node else (out_features,)) if task == "regress" else ()
         self.register_buffer("y_mean", torch.zeros(y_shape, **factory))
         self.register_buffer("y_std", torch.ones(y_shape, **factory))
@@ -137,6 +143,11 @@ class SpatioTemporalNet(nn.Module):
     def fit_normalization(self, x: Tensor, mask: Tensor | None = None, y: Tensor | None = None) -> None:
         """Set the input (and regression target) statistics from training data.
 
+        Classify and regress first set the log rule's scales (:func:`attnpool.models.input_scale.log_scales`:
+        a feature whose values are all >= 0 and skewed at least ``LOG_SKEWNESS`` is read as ``log1p(x / s)``);
+        the mean and std are then those of the values as the model reads them. Forecast never (its output is a
+        change of the target in the data's own units).
+
         Args:
             x: ``[S, N, T, F]`` training inputs. mask: ``[S, N, T]``. y: regress targets ``[S, ...]``.
         """
@@ -144,6 +155,10 @@ class SpatioTemporalNet(nn.Module):
         valid = torch.ones(x.shape[:-1], dtype=torch.bool) if mask is None else torch.as_tensor(mask)
         w = valid.unsqueeze(-1).to(x.dtype)  # [S, N, T, 1]
         x = torch.where(valid.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype))
+        scales = (log_scales(x, None if mask is None else valid) if self.task != "forecast"
+                  else torch.zeros(self.x_log_scale.shape, dtype=torch.float64))
+        self.x_log_scale.copy_(scales)
+        x = signed_log(x, scales)
         count = w.sum(dim=(0, 2)).clamp_min(1.0)  # [N, 1]
         mean = (x * w).sum(dim=(0, 2)) / count  # [N, F]
         var = (((x - mean[None, :, None]) ** 2) * w).sum(dim=(0, 2)) / count
@@ -158,23 +173,42 @@ class SpatioTemporalNet(nn.Module):
         self.set_normalization(mean, var.sqrt(), mean_y, std_y)
         if self.summary is not None:
             valid = None if mask is None else valid
-            self.summary.fit(self.standardize(x, valid), valid)
+            self.summary.fit(self.standardize(x, valid, scaled=True), valid)
 
-    def standardize(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A model.pt or checkpoint written before the log rule existed has no x_log_scale: it was trained on the
+        # values as they are, which a scale of 0 reproduces.
+        state_dict.setdefault(prefix + "x_log_scale", torch.zeros_like(self.x_log_scale))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def to_input_units(self, x: Tensor) -> Tensor:
+        """Raw ``x [B, N, T, F]`` on the scale the model reads it (the log rule's ``sign(x) log1p(|x| / s)`` on
+        the features it chose, the rest unchanged): the units of ``x_mean`` and ``x_std``, in which training
+        augments. Identity for a model without such features."""
+        exporting = torch.jit.is_tracing() or torch.compiler.is_compiling()
+        if not exporting and not bool((self.x_log_scale > 0).any()):
+            return x  # the common case, one check (an export always takes the branch-free path)
+        return signed_log(x, self.x_log_scale)
+
+    def standardize(self, x: Tensor, mask: Tensor | None = None, *, scaled: bool = False) -> Tensor:
         """``x [B, N, T, F]`` in the model's standardised units, zeros at masked steps (``mask [B, N, T]``), so NaN
-        or inf there never enter: what the encoder and the distribution summary read."""
+        or inf there never enter: what the encoder and the distribution summary read. ``scaled``: ``x`` is
+        already in :meth:`to_input_units`' units."""
+        if not scaled:
+            x = self.to_input_units(x)
         xn = (x - self.x_mean[:, None, :].to(x.dtype)) / self.x_std[:, None, :].to(x.dtype)
         if mask is not None:  # one fill replaces whatever was there, NaN included (x carries no gradient)
             xn = xn.masked_fill(~mask.unsqueeze(-1), 0.0)
         return xn
 
-    def distribution_summary(self, x: Tensor, mask: Tensor | None = None) -> Tensor | None:
+    def distribution_summary(self, x: Tensor, mask: Tensor | None = None, *, scaled: bool = False) -> Tensor | None:
         """The standardised distribution summary ``[B, N, D*F*K]`` of raw ``x [B, N, T, F]`` (None when the
         model has none): what :meth:`forward` computes unless it is given one. The training recipe takes it from
-        the clean batch before augmenting the inputs (:mod:`attnpool.train.module`)."""
+        the clean batch before augmenting the inputs (:mod:`attnpool.train.module`). ``scaled``: ``x`` is in
+        :meth:`to_input_units`' units."""
         if self.summary is None:
             return None
-        return self.summary(self.standardize(x, mask), mask)
+        return self.summary(self.standardize(x, mask, scaled=scaled), mask)
 
     @torch.no_grad()
     def set_normalization(self, x_mean, x_std, y_mean=None, y_std=None) -> None:
@@ -215,15 +249,16 @@ class SpatioTemporalNet(nn.Module):
                 + self.summary_weight * torch.softmax(summary_logits, -1))
         return torch.log(prob.clamp_min(torch.finfo(prob.dtype).tiny))
 
-    def forward_parts(self, x: Tensor, mask: Tensor | None = None,
-                      summary: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor]:
+    def forward_parts(self, x: Tensor, mask: Tensor | None = None, summary: Tensor | None = None, *,
+                      scaled: bool = False) -> tuple[Tensor, Tensor | None, Tensor]:
         """``(network prediction, summary head's logits [B, classes] or None, weights [B, N, T])``: the two heads
-        apart, as training needs them (each is trained on its own loss, :mod:`attnpool.train.module`)."""
+        apart, as training needs them (each is trained on its own loss, :mod:`attnpool.train.module`).
+        ``scaled``: ``x`` is already in :meth:`to_input_units`' units (training augments there)."""
         _check_input(x, mask, self.n_nodes, self.n_features)
         batch, nodes, steps, features = x.shape
         if mask is not None:
             x = x.masked_fill(~mask.unsqueeze(-1), 0.0)  # NaN/inf at padded steps never enter
-        xn = self.standardize(x, mask)
+        xn = self.standardize(x, mask, scaled=scaled)
         flat_mask = None if mask is None else mask.reshape(batch * nodes, steps)
         h = self.encoder(xn.reshape(batch * nodes, steps, features), flat_mask)  # [B*N, T, C]
         z, weights = self.pool(h, mask=flat_mask, return_weights=True)  # [B*N, C], [B*N, T] (or [B*N, T, k])

@@ -106,14 +106,20 @@ class PoolingModule(L.LightningModule):
             # than they move the series (ACSF1: 0.14 with the summary read off augmented inputs, seeds 0 and 1;
             # docs/research/issue9-recipe-r5.md).
             summary = model.distribution_summary(x, mask) if hasattr(model, "distribution_summary") else None
-            x = self.augment(x, model)
+            # Augmented (and mixed) on the scale the model reads the input (its log rule's, where it has one),
+            # where x_mean / x_std live: jitter of a raw count's std would swamp its small counts.
+            x = self.augment(model.to_input_units(x), model)
             if "mixup" in self.augmentations and len(y) > 1:
                 x, mask, mix = self.mixup(x, mask, model)
                 if summary is not None:
                     lam, perm = mix
                     summary = lam * summary + (1.0 - lam) * summary[perm]
         smoothing = self.label_smoothing if augment else 0.0
-        if summary is None:
+        if augment:  # x is in the model's input units
+            net, summary_logits, _ = model.forward_parts(x, mask, summary, scaled=True)
+            heads = [net] if summary_logits is None else [net, summary_logits]
+            pred = net if summary_logits is None else model.mix_heads(net, summary_logits)
+        elif summary is None:
             pred, _ = model(x, mask)
             heads = [pred]
         else:  # two heads, each on its own loss; the metrics are the mixed prediction's
