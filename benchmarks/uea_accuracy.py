@@ -38,7 +38,7 @@ POOLS = ("attention-mean", "mean", "attention")
 BUDGET_SECONDS = 300  # the limit on default training time per set and seed
 # The package's default recipe the attnpool rows were trained with: rows of an earlier recipe stay in the JSONL
 # (with their own tag; "R300" when they have none) and are neither skipped over nor reported as this one's.
-RECIPE = "R6"  # R4 + the distribution summary head, its share of the prediction set by the probe's calibrated log loss
+RECIPE = "R7"  # R6 + the log rule: non-negative, heavy-tailed input features read as log1p(x / s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,6 +138,7 @@ def run_attnpool_task(task: dict, jsonl: str) -> list[dict]:
                stride=resolved["model"].get("stride"), shift=resolved.get("schedule", {}).get("shift"),
                threads=task["threads"], gate_share=float(np.mean(shares)) if shares else None,
                depth=getattr(members[0].encoder, "depth", None), run=str(out),
+               log_scaled=len(resolved.get("log_scale", [])),  # node features on the log rule's scale
                load_average=os.getloadavg()[0], load_average_start=load_before)
     append_jsonl(jsonl, row)
     return [row]

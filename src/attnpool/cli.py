@@ -260,10 +260,22 @@ def _train(args) -> int:
     result = fit(cfg, args.out, overwrite=args.overwrite, resume=args.resume)
     if result.model is not None:
         print(f"data: {result.data.summary()}")
+        _print_log_scale(result.run_dir)
         _print_probe(result.run_dir)
         _print_metrics(result.metrics)
         print(f"run directory: {result.run_dir}")
     return 0
+
+
+def _print_log_scale(run_dir) -> None:
+    """One line naming the features the model reads on a log scale (config.json's ``log_scale``), if any."""
+    import json
+
+    scaled = json.loads((Path(run_dir) / "config.json").read_text()).get("resolved", {}).get("log_scale")
+    if scaled:
+        named = ", ".join(f"{s['node']}/{s['feature']} (s = {s['scale']:.3g})" for s in scaled[:5])
+        more = f" and {len(scaled) - 5} more" if len(scaled) > 5 else ""
+        print(f"inputs read as log1p(x / s) (non-negative, heavy-tailed): {named}{more}")
 
 
 def _print_probe(run_dir) -> None:

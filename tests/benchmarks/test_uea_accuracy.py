@@ -30,7 +30,8 @@ def test_quick_run_writes_rows_and_report_then_resumes(tmp_path):
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["train_seconds"] > 0 for r in rows)
     assert rows[0]["gate_share"] is not None and rows[1]["gate_share"] is None
     # the rules' values (ItalyPowerDemand: T=24, 67 train samples: stride 1, no shift, 3 members) and the cost
-    assert all(r["recipe"] == "R6" and (r["stride"], r["shift"], r["members"]) == (1, 0, 3) for r in rows)
+    assert all(r["recipe"] == "R7" and (r["stride"], r["shift"], r["members"]) == (1, 0, 3) for r in rows)
+    assert all(r["log_scaled"] == 0 for r in rows)  # standardised, signed values: the log rule does not fire
     # T = 24: no shift to probe, only the summary head (one candidate, the run's own augmentations)
     assert all(set(r["probe"]["accuracy"]) == {"auto"} == set(r["probe"]["summary_accuracy"]) for r in rows)
     assert all(r["probe_seconds"] > 0 and r["probe"]["distribution"] in (0, 33) for r in rows)

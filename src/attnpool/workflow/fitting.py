@@ -138,7 +138,7 @@ def _train(cfg: TrainConfig, ds: TimeSeriesSet, out_dir: Path, *, quiet: bool, c
     module = build_module(cfg if probe is None else dataclasses.replace(cfg, augment=probe.chosen), kwargs, train)
     if write_config and rank_zero():
         write_json(out_dir / CONFIG_FILE, resolved_config(cfg, kwargs, ds, schedule=schedule, shift=module.shift,
-                                                          probe=probe))
+                                                          probe=probe, log_scale=log_scaled(module.model, ds)))
     data = SeriesDataModule(ds, schedule.batch_size, cfg.seed, drop_last=schedule.drop_last)
     try:
         trained = train_module(module, data, cfg, out_dir, schedule=schedule, quiet=quiet, ckpt_path=ckpt_path)
@@ -302,16 +302,27 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
     return kwargs
 
 
+def log_scaled(model, ds: TimeSeriesSet) -> list[dict]:
+    """The node features the model's log rule reads as ``log1p(x / s)`` (:mod:`attnpool.models.input_scale`):
+    ``[{"node", "feature", "scale"}]`` by name, empty when none."""
+    scales = getattr(model, "members", [model])[0].x_log_scale
+    return [{"node": str(ds.node_names[n]), "feature": str(ds.feature_names[f]), "scale": float(scales[n, f])}
+            for n, f in (scales > 0).nonzero().tolist()]
+
+
 def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, *, schedule=None,
-                    shift: int | None = None, probe=None) -> dict:
+                    shift: int | None = None, probe=None, log_scale: list[dict] | None = None) -> dict:
     """``config.json``: every option, plus what training resolved about the model, the data and (when given)
     the schedule: epochs, batches per epoch, batch size, optimizer steps, the work of one member, the
-    circular shift and the augmentations applied (``augment``; ``mixup_alpha`` when mixup is one), and the
-    augmentation probe's measurements and choice (``augment_probe``, when it ran: :mod:`.augment_probe`)."""
+    circular shift and the augmentations applied (``augment``; ``mixup_alpha`` when mixup is one), the
+    augmentation probe's measurements and choice (``augment_probe``, when it ran: :mod:`.augment_probe`), and
+    the features read on a log scale (``log_scale``, :func:`log_scaled`)."""
     resolved = cfg.to_dict()
     resolved["resolved"] = {"model": {k: v for k, v in model_kwargs.items() if k != "adjacency"},
                             "data": ds.summary(), "node_names": list(ds.node_names),
                             "class_names": list(ds.class_names) if ds.class_names else None}
+    if log_scale is not None:
+        resolved["resolved"]["log_scale"] = log_scale
     if schedule is not None:
         from ..train.schedule import MIXUP_ALPHA, resolve_augment
 
@@ -326,4 +337,4 @@ def resolved_config(cfg: TrainConfig, model_kwargs: dict, ds: TimeSeriesSet, *, 
     return resolved
 
 
-__all__ = ["RunResult", "check_same_config", "fit", "model_kwargs_for", "resolved_config"]
+__all__ = ["RunResult", "check_same_config", "fit", "log_scaled", "model_kwargs_for", "resolved_config"]
