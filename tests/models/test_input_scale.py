@@ -152,3 +152,26 @@ def test_training_augments_on_the_log_scale():
     assert float(moved[zeros].median()) < 0.2
     raw_jitter = 0.03 * x.std() * torch.randn_like(x)
     assert float((model.standardize(x + raw_jitter) - model.standardize(x)).abs()[zeros].median()) > 1.0
+
+
+def test_attnpool_train_names_the_features_it_reads_on_the_log_scale_and_the_run_keeps_them(tmp_path):
+    import json
+
+    from attnpool.predictor import load_run
+
+    from ..cli_helpers import attnpool
+
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.standard_normal((30, 2, 20, 1)), _counts(rng, (30, 2, 20, 1))], axis=-1)
+    x[:, 1, :, 1] = rng.standard_normal((30, 20))  # node b's second feature is signed
+    np.savez(tmp_path / "d.npz", x=x.astype(np.float32), y=np.arange(30) % 2, node_names=np.array(["a", "b"]),
+             feature_names=np.array(["level", "cases"]), split=np.array(["train"] * 20 + ["test"] * 10))
+    proc = attnpool("train", tmp_path / "d.npz", "--out", tmp_path / "run", "--epochs", "1", "--channels", "8",
+                    "--distribution", "0", "--ensemble", "1", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    lines = [li for li in proc.stdout.splitlines() if li.startswith("inputs read as")]
+    assert lines == ["inputs read as log1p(x / s) (non-negative, heavy-tailed): a/cases (s = 1)"]
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]["log_scale"]
+    assert saved == [{"node": "a", "feature": "cases", "scale": 1.0}]
+    model = load_run(tmp_path / "run").model
+    np.testing.assert_array_equal(model.x_log_scale.numpy(), [[0.0, 1.0], [0.0, 0.0]])
