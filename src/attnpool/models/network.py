@@ -158,7 +158,8 @@ class SpatioTemporalNet(nn.Module):
         scales = (log_scales(x, None if mask is None else valid) if self.task != "forecast"
                   else torch.zeros(self.x_log_scale.shape, dtype=torch.float64))
         self.x_log_scale.copy_(scales)
-        x = signed_log(x, scales)
+        if bool((scales > 0).any()):  # no full-size temporaries for the common case
+            x = signed_log(x, scales)
         count = w.sum(dim=(0, 2)).clamp_min(1.0)  # [N, 1]
         mean = (x * w).sum(dim=(0, 2)) / count  # [N, F]
         var = (((x - mean[None, :, None]) ** 2) * w).sum(dim=(0, 2)) / count
@@ -201,14 +202,13 @@ class SpatioTemporalNet(nn.Module):
             xn = xn.masked_fill(~mask.unsqueeze(-1), 0.0)
         return xn
 
-    def distribution_summary(self, x: Tensor, mask: Tensor | None = None, *, scaled: bool = False) -> Tensor | None:
+    def distribution_summary(self, x: Tensor, mask: Tensor | None = None) -> Tensor | None:
         """The standardised distribution summary ``[B, N, D*F*K]`` of raw ``x [B, N, T, F]`` (None when the
         model has none): what :meth:`forward` computes unless it is given one. The training recipe takes it from
-        the clean batch before augmenting the inputs (:mod:`attnpool.train.module`). ``scaled``: ``x`` is in
-        :meth:`to_input_units`' units."""
+        the clean batch before augmenting the inputs (:mod:`attnpool.train.module`)."""
         if self.summary is None:
             return None
-        return self.summary(self.standardize(x, mask, scaled=scaled), mask)
+        return self.summary(self.standardize(x, mask), mask)
 
     @torch.no_grad()
     def set_normalization(self, x_mean, x_std, y_mean=None, y_std=None) -> None:
