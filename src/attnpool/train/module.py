@@ -105,7 +105,7 @@ class PoolingModule(L.LightningModule):
             # the fraction of steps above thresholds in the dense parts of a series' distribution far more
             # than they move the series (ACSF1: 0.14 with the summary read off augmented inputs, seeds 0 and 1;
             # docs/research/issue9-recipe-r5.md).
-            summary = model.distribution_summary(x, mask) if hasattr(model, "distribution_summary") else None
+            summary = model.distribution_summary(x, mask)  # None without a summary head
             # Augmented (and mixed) on the scale the model reads the input (its log rule's, where it has one),
             # where x_mean / x_std live: jitter of a raw count's std would swamp its small counts.
             x = self.augment(model.to_input_units(x), model)
