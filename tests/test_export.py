@@ -18,6 +18,15 @@ def _inputs(S, N, T, F, seed):
     return np.where(mask[..., None], x, np.nan).astype(np.float32), mask
 
 
+def _exported(path, fmt):
+    """``run(x, mask) -> [proba, weights]`` of an exported file, outside the training code."""
+    if fmt == "torchscript":
+        module = torch.jit.load(str(path))
+        return lambda xs, mask: [t.detach().numpy() for t in module(torch.from_numpy(xs), torch.from_numpy(mask))]
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return lambda xs, mask: session.run(None, {"x": xs, "mask": mask})
+
+
 def test_onnx_runs_in_onnxruntime_at_other_sizes_and_matches_the_predictor(classify_run, tmp_path):
     # The legacy exporter here (under a second); the default torch.export-based one is run by
     # tests/test_readme_notebook.py through `attnpool export`, on the same interface.
@@ -103,12 +112,7 @@ def test_a_model_with_the_distribution_summary_head_exports_and_matches(tmp_path
     assert p.model.summary is not None and p.model.summary.dilations == (0, 1, 2, 4, 8)
     result = export_run(tmp_path / "run", fmt, tmp_path / f"m.{fmt}", dynamo=False)
     assert result.max_difference <= 1e-5
-    if fmt == "torchscript":
-        module = torch.jit.load(str(result.path))
-        run = lambda xs, mask: [t.detach().numpy() for t in module(torch.from_numpy(xs), torch.from_numpy(mask))]  # noqa: E731
-    else:
-        session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
-        run = lambda xs, mask: session.run(None, {"x": xs, "mask": mask})  # noqa: E731
+    run = _exported(result.path, fmt)
     for S, T in ((1, 5), (3, 42), (9, 61)):
         xs, mask = _inputs(S, 2, T, 1, seed=T)
         proba, weights = run(xs, mask)
@@ -133,16 +137,11 @@ def test_a_model_reading_counts_on_the_log_scale_exports_and_matches(tmp_path, f
     assert float(p.model.x_log_scale.min()) == 1.0  # both nodes on the log scale
     result = export_run(tmp_path / "run", fmt, tmp_path / f"m.{fmt}", dynamo=dynamo)
     assert result.max_difference <= 1e-5
-    if fmt == "torchscript":
-        module = torch.jit.load(str(result.path))
-        run = lambda xs, mask: [t.detach().numpy() for t in module(torch.from_numpy(xs), torch.from_numpy(mask))]  # noqa: E731
-    else:
-        session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
-        run = lambda xs, mask: session.run(None, {"x": xs, "mask": mask})  # noqa: E731
+    run = _exported(result.path, fmt)
     for S, T in ((1, 5), (3, 42)):
         xs, mask = _inputs(S, 2, T, 1, seed=T)
         xs = np.where(mask[..., None], np.floor(np.exp(3 * np.abs(xs))), np.nan).astype(np.float32)
-        xs[-1, -1, 1] = -4.0 if mask[-1, -1, 1] else xs[-1, -1, 1]
+        mask[-1, -1, 1], xs[-1, -1, 1] = True, -4.0  # a negative count, valid
         proba, weights = run(xs, mask)
         want = p.predict(xs, mask)
         np.testing.assert_allclose(proba, want.proba, atol=1e-5)
