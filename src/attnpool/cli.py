@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -260,29 +261,28 @@ def _train(args) -> int:
     result = fit(cfg, args.out, overwrite=args.overwrite, resume=args.resume)
     if result.model is not None:
         print(f"data: {result.data.summary()}")
-        _print_log_scale(result.run_dir)
-        _print_probe(result.run_dir)
+        resolved = json.loads((Path(result.run_dir) / "config.json").read_text()).get("resolved", {})
+        _print_log_scale(resolved)
+        _print_probe(resolved)
         _print_metrics(result.metrics)
         print(f"run directory: {result.run_dir}")
     return 0
 
 
-def _print_log_scale(run_dir) -> None:
-    """One line naming the features the model reads on a log scale (config.json's ``log_scale``), if any."""
-    import json
-
-    scaled = json.loads((Path(run_dir) / "config.json").read_text()).get("resolved", {}).get("log_scale")
+def _print_log_scale(resolved: dict) -> None:
+    """One line naming the features the model reads on a log scale (``resolved``: config.json's ``resolved``
+    part, its ``log_scale``), if any."""
+    scaled = resolved.get("log_scale")
     if scaled:
         named = ", ".join(f"{s['node']}/{s['feature']} (s = {s['scale']:.3g})" for s in scaled[:5])
         more = f" and {len(scaled) - 5} more" if len(scaled) > 5 else ""
         print(f"inputs read as log1p(x / s) (non-negative, heavy-tailed): {named}{more}")
 
 
-def _print_probe(run_dir) -> None:
-    """One line on the augmentation probe, where the run had one (config.json's ``augment_probe``)."""
-    import json
-
-    schedule = json.loads((Path(run_dir) / "config.json").read_text()).get("resolved", {}).get("schedule", {})
+def _print_probe(resolved: dict) -> None:
+    """One line on the augmentation probe, where the run had one (``resolved``: config.json's ``resolved`` part,
+    its ``schedule.augment_probe``)."""
+    schedule = resolved.get("schedule", {})
     probe = schedule.get("augment_probe")
     if probe:
         scores = ", ".join(f"{name} {acc:.3f}" for name, acc in probe["accuracy"].items())

@@ -61,6 +61,10 @@ class SpatioTemporalEnsemble(nn.Module):
         return self.members[0].x_std
 
     @property
+    def x_log_scale(self) -> Tensor:
+        return self.members[0].x_log_scale
+
+    @property
     def y_mean(self) -> Tensor:
         return self.members[0].y_mean
 

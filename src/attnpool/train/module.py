@@ -115,17 +115,13 @@ class PoolingModule(L.LightningModule):
                     lam, perm = mix
                     summary = lam * summary + (1.0 - lam) * summary[perm]
         smoothing = self.label_smoothing if augment else 0.0
-        if augment:  # x is in the model's input units
+        if augment:  # x is in the model's input units; with a summary head, each head on its own loss
             net, summary_logits, _ = model.forward_parts(x, mask, summary, scaled=True)
             heads = [net] if summary_logits is None else [net, summary_logits]
             pred = net if summary_logits is None else model.mix_heads(net, summary_logits)
-        elif summary is None:
+        else:  # evaluation: the model's own (mixed) prediction
             pred, _ = model(x, mask)
             heads = [pred]
-        else:  # two heads, each on its own loss; the metrics are the mixed prediction's
-            net, summary_logits, _ = model.forward_parts(x, mask, summary)
-            heads = [net, summary_logits]
-            pred = model.mix_heads(net, summary_logits)
 
         def head_loss(out):
             loss = self._loss(model, out, y, smoothing)

@@ -305,7 +305,7 @@ def model_kwargs_for(cfg: TrainConfig, ds: TimeSeriesSet) -> dict:
 def log_scaled(model, ds: TimeSeriesSet) -> list[dict]:
     """The node features the model's log rule reads as ``log1p(x / s)`` (:mod:`attnpool.models.input_scale`):
     ``[{"node", "feature", "scale"}]`` by name, empty when none."""
-    scales = getattr(model, "members", [model])[0].x_log_scale
+    scales = model.x_log_scale
     return [{"node": str(ds.node_names[n]), "feature": str(ds.feature_names[f]), "scale": float(scales[n, f])}
             for n, f in (scales > 0).nonzero().tolist()]
 
